@@ -1,0 +1,143 @@
+"""``tfformats info/verify`` on TFRecord and event files written by TensorFlow, and damaged copies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import defaultdict
+
+import numpy as np
+import pytest
+
+from cli_helpers import DATA, run_cli, run_cli_json, run_json_subprocess
+
+REC = DATA / "records"
+EV = DATA / "events"
+REC_EXPECTED = json.loads((REC / "expected.json").read_text())["files"]
+EV_EXPECTED = json.loads((EV / "expected.json").read_text())["files"]
+
+
+@pytest.mark.parametrize("name", sorted(REC_EXPECTED))
+def test_info_and_verify_every_tfrecord(capsys, name):
+    want = REC_EXPECTED[name]
+    code, doc = run_cli_json(capsys, "info", REC / name)
+    assert code == 0 and doc["kind"] == "tfrecord"
+    assert doc["compression"] == want["compression"] and doc["num_records"] == want["records"]
+    assert doc["payload_bytes"] == sum(want["lengths"])
+    if want["lengths"]:
+        assert (doc["min_record_bytes"], doc["max_record_bytes"]) == (min(want["lengths"]), max(want["lengths"]))
+    code, doc = run_cli_json(capsys, "verify", REC / name)
+    assert code == 0 and doc["ok"] and doc["checked"]["records"] == want["records"]
+
+
+def _tf_counts(feature: str, n: int, z) -> list[int]:
+    """Values per record of a feature as tf.io.parse_single_example returned them (0 if absent)."""
+    out = []
+    for i in range(n):
+        if f"{i}/{feature}" in z.files:
+            out.append(int(np.asarray(z[f"{i}/{feature}"]).size))
+        elif f"{i}/{feature}.lengths" in z.files:
+            out.append(int(z[f"{i}/{feature}.lengths"].size))
+        else:
+            out.append(0)
+    return out
+
+
+def test_example_schema_matches_tensorflow_parse(capsys):
+    code, doc = run_cli_json(capsys, "info", REC / "examples.none.tfrecord")
+    schema = doc["example_schema"]
+    assert schema["message"] == "Example" and schema["records_examined"] == 27
+    z = np.load(REC / "expected_examples.npz", allow_pickle=False)
+    n = REC_EXPECTED["examples.none.tfrecord"]["records"]
+    for f in schema["features"]:
+        counts = _tf_counts(f["name"], n, z)
+        assert f["max_length"] == max(counts), f
+        if f["fixed_length"] and f["present"] == n:
+            assert len(set(counts)) == 1 and f["min_length"] == counts[0]
+    assert "tf.io.FixedLenFeature([4], tf.float32)" in schema["tf_code"]  # embedding, as gen_records.py parses it
+
+
+def test_sequence_example_schema(capsys):
+    code, doc = run_cli_json(capsys, "info", REC / "sequence_examples.gzip.tfrecord")
+    s = doc["example_schema"]
+    assert s["message"] == "SequenceExample"
+    kinds = {(f["name"], f["kind"]) for f in s["features"]}
+    assert {("id", "context"), ("lang", "context"), ("frames", "feature_list")} <= kinds
+    frames = next(f for f in s["features"] if f["name"] == "frames")
+    assert frames["shape"] == [3]  # tf.io.FixedLenSequenceFeature([3], tf.float32) in the generator
+
+
+def test_verify_corrupted_tfrecord_reports_each_record(tmp_path, capsys):
+    src = REC / "examples.none.tfrecord"
+    data = bytearray(src.read_bytes())
+    from tfformats.records import RecordFile
+
+    with RecordFile(src) as rf:
+        offsets = list(rf.offsets)
+    for k in (3, 10):  # damage the payload of records 3 and 10
+        data[offsets[k] + 12 + 5] ^= 0xFF
+    bad = tmp_path / "bad.tfrecord"
+    bad.write_bytes(bytes(data))
+    code, doc = run_json_subprocess("verify", bad)
+    assert code == 1 and not doc["ok"]
+    assert [p["entry"] for p in doc["problems"]] == ["record 3", "record 10"]
+    assert [p["offset"] for p in doc["problems"]] == [offsets[3], offsets[10]]
+    assert doc["checked"]["records"] == 25  # every other record was read and checked
+    code, out, err = run_cli(capsys, "info", bad)
+    assert code == 3 and "record 3" in err
+
+
+def test_verify_truncated_and_damaged_gzip(tmp_path, capsys):
+    src = (REC / "examples.none.tfrecord").read_bytes()
+    (tmp_path / "t.tfrecord").write_bytes(src[:-7])
+    code, doc = run_cli_json(capsys, "verify", tmp_path / "t.tfrecord")
+    assert code == 1 and "record 26" in doc["problems"][-1]["entry"]
+    gz = bytearray((REC / "examples.gzip.tfrecord").read_bytes())
+    gz[len(gz) // 2] ^= 0x55
+    (tmp_path / "g.tfrecord").write_bytes(bytes(gz))
+    code, doc = run_cli_json(capsys, "verify", tmp_path / "g.tfrecord")
+    assert code == 1 and doc["problems"]
+
+
+def _expected_tags():
+    runs = defaultdict(lambda: defaultdict(list))
+    for rel, events in EV_EXPECTED.items():
+        run = rel.rsplit("/", 1)[0]
+        for e in events:
+            for v in e.get("values", []):
+                runs[run][v["tag"]].append(e["step"])
+    return runs
+
+
+def test_info_log_dir_tags_and_steps(capsys):
+    code, doc = run_cli_json(capsys, "info", EV)
+    assert code == 0 and doc["kind"] == "log_dir"
+    want = _expected_tags()
+    got = {r["run"]: {t["tag"]: t for t in r["tags"]} for r in doc["runs"]}
+    assert set(got) == set(want)
+    for run, tags in want.items():
+        assert set(got[run]) == set(tags), run
+        for tag, steps in tags.items():
+            t = got[run][tag]
+            assert (t["min_step"], t["max_step"]) == (min(steps), max(steps)), (run, tag)
+
+
+def test_verify_event_files(tmp_path, capsys):
+    code, doc = run_cli_json(capsys, "verify", EV)
+    assert code == 0 and doc["checked"]["files"] == len(EV_EXPECTED)
+    assert doc["checked"]["events"] == sum(len(v) for v in EV_EXPECTED.values())
+    d = tmp_path / "logs"
+    shutil.copytree(EV, d)
+    f = d / "tf1" / next(p.name for p in (EV / "tf1").iterdir())
+    data = bytearray(f.read_bytes())
+    data[-3] ^= 0x01  # inside the last record's payload
+    f.write_bytes(bytes(data))
+    code, doc = run_cli_json(capsys, "verify", d)
+    assert code == 1
+    [p] = doc["problems"]
+    assert p["file"].endswith(f.name) and p["entry"] == f"record {len(EV_EXPECTED['tf1/' + f.name]) - 1}"
+
+
+def test_scan_data_only(capsys):
+    code, doc = run_cli_json(capsys, "scan", REC / "examples.none.tfrecord")
+    assert code == 0 and doc["kind"] == "tfrecord" and doc["findings"] == []

@@ -1,0 +1,413 @@
+"""``tfformats scan`` on SavedModels/graphs written by TensorFlow that hide risky ops, and on clean ones.
+
+tests/data/scan/expected.json lists, for each fixture, the risky ops and the
+function holding each, as found by walking the files with TensorFlow's own
+protobuf classes (tests/generate/gen_scan.py).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+
+import pytest
+
+from cli_helpers import SCAN, run_cli, run_cli_json
+
+EXPECTED = json.loads((SCAN / "expected.json").read_text())["fixtures"]
+HIDDEN = {  # fixture -> ops that must be found at high severity or above
+    "write_file_fn": {"WriteFile"},
+    "pbtxt_saved_model": {"WriteFile"},
+    "hidden_write.pbtxt": {"WriteFile"},
+    "read_file_cond": {"ReadFile"},
+    "dataset_map": {"ReadFile"},
+    "dataset_graph": {"WriteFile"},
+    "py_function": {"EagerPyFunc"},
+    "print_fn": {"PrintV2"},  # the one printing to a file:// stream
+    "dataset_graph_encoded": {"WriteFile", "ReadFile"},  # base64, zlib, gzip, split in two constants
+    "while_body": {"WriteFile"},
+    "mlir_passthrough": {"MlirPassthroughOp"},
+    "collection_graph.meta": {"WriteFile"},
+}
+CLEAN = ["clean_module", "clean_keras", "frozen_clean.pb", "tf1_model.meta", "tf1_saved_model"]
+SAVER = {"SaveV2", "RestoreV2", "MergeV2Checkpoints"}
+HIGH = ("high", "critical")
+
+
+def scan(capsys, *args):
+    return run_cli_json(capsys, "scan", *args, "--min-severity", "info")
+
+
+@pytest.mark.parametrize("name", sorted(HIDDEN))
+def test_hidden_ops_found_where_tensorflow_has_them(capsys, name):
+    code, doc = scan(capsys, SCAN / name)
+    assert code == 1 and doc["failed"]
+    found = {(f["op"], f["location"].get("function"), f["location"].get("node")) for f in doc["findings"] if f["severity"] in HIGH}
+    for e in EXPECTED[name]:
+        if e["op"] not in HIDDEN[name]:
+            continue
+        if e["op"] == "PrintV2" and not e["attrs"].get("output_stream", "").startswith("file://"):
+            continue
+        assert (e["op"], e["function"], e["node"]) in found, (e, found)
+
+
+def test_nested_dataset_graph_location(capsys):
+    code, doc = scan(capsys, SCAN / "dataset_graph")
+    [w] = [f for f in doc["findings"] if f["op"] == "WriteFile"]
+    nested = w["location"]["nested_in"]
+    assert any("DatasetFromGraph" in s or "serialized GraphDef" in s for s in nested)
+    [e] = [e for e in EXPECTED["dataset_graph"] if e["op"] == "WriteFile"]
+    assert e["depth"] == 1 and w["location"]["function"] == e["function"]
+    assert w["location"]["called_from"]  # the map function is called by the nested graph's MapDataset
+    assert doc["scanned"]["nested_graphs"] == 1
+
+
+def test_called_from_recorded(capsys):
+    code, doc = scan(capsys, SCAN / "read_file_cond")
+    [f] = [f for f in doc["findings"] if f["op"] == "ReadFile"]
+    assert any("then_branch" in c for c in f["location"]["called_from"])
+    assert "/etc/hostname" in f["why"]  # the constant path is shown
+
+
+@pytest.mark.parametrize("name", CLEAN)
+def test_clean_models_have_nothing_high(capsys, name):
+    code, doc = scan(capsys, SCAN / name)
+    assert code == 0 and not doc["failed"]
+    assert doc["counts"]["high"] == doc["counts"]["critical"] == doc["counts"]["medium"] == 0, doc["findings"]
+    # the saver's own SaveV2/RestoreV2 are reported, but only as info/low
+    saver_ops = [e for e in EXPECTED.get(name, []) if e["op"] in SAVER]
+    reported = [f for f in doc["findings"] if f["op"] in SAVER]
+    assert len(reported) == len(saver_ops)
+    assert all(f["severity"] in ("info", "low") and f["rule"] == "saver" for f in reported)
+
+
+def test_saver_found_through_saver_def_is_info(capsys):
+    code, doc = scan(capsys, SCAN / "clean_module")
+    assert {f["severity"] for f in doc["findings"] if f["op"] in SAVER} == {"info"}
+    code, doc = scan(capsys, SCAN / "tf1_saved_model")
+    sev = {f["location"]["node"]: f["severity"] for f in doc["findings"] if f["op"] in SAVER}
+    assert sev["save_1/SaveV2"] == "info"  # the Builder's saver, named by saver_def
+    assert sev["save/SaveV2"] == "low"  # a second tf.train.Saver, recognized by its scope only
+
+
+def test_fail_on_and_min_severity(capsys):
+    code, doc = run_cli_json(capsys, "scan", SCAN / "print_fn", "--fail-on", "critical")
+    assert code == 0 and not doc["failed"] and doc["counts"]["high"] == 1
+    code, doc = run_cli_json(capsys, "scan", SCAN / "clean_module", "--fail-on", "info")
+    assert code == 1  # the saver ops are info findings
+    code, doc = run_cli_json(capsys, "scan", SCAN / "write_file_fn", "--fail-on", "none")
+    assert code == 0 and doc["counts"]["high"] == 2
+    code, doc = run_cli_json(capsys, "scan", SCAN / "clean_module")
+    assert all(f["severity"] != "info" for f in doc["findings"])  # default --min-severity low
+    code, out, err = run_cli(capsys, "scan", SCAN / "write_file_fn")
+    assert code == 1 and "FAIL" in out and "WriteFile" in out
+
+
+def test_keras_lambda(capsys):
+    code, doc = run_cli_json(capsys, "scan", SCAN / "keras_lambda")
+    assert code == 1
+    lam = [f for f in doc["findings"] if f["rule"] == "keras-lambda"]
+    assert len(lam) == 1 and lam[0]["severity"] == "critical" and "double" in lam[0]["where"]
+    code, doc = run_cli_json(capsys, "scan", SCAN / "keras_lambda" / "keras_metadata.pb")
+    assert doc["kind"] == "keras_metadata" and [f["rule"] for f in doc["findings"]].count("keras-lambda") == 1
+    code, doc = run_cli_json(capsys, "scan", SCAN / "lambda.keras")
+    assert code == 1 and doc["kind"] == "keras_archive"
+    assert [f["rule"] for f in doc["findings"]] == ["keras-lambda"]
+    code, doc = run_cli_json(capsys, "scan", SCAN / "clean_keras")
+    assert code == 0 and not [f for f in doc["findings"] if f["rule"].startswith("keras")]
+
+
+def test_keras_config_importing_os(tmp_path, capsys):
+    """A .keras archive whose config makes Keras import a function from 'os' (derived from a real file)."""
+    src = SCAN / "lambda.keras"
+    dst = tmp_path / "evil.keras"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "config.json":
+                cfg = json.loads(data)
+                layer = cfg["config"]["layers"][1]
+                layer["config"]["function"] = {"module": "os", "class_name": "function", "config": "system",
+                                               "registered_name": "function"}
+                layer["class_name"] = "Activation"
+                data = json.dumps(cfg).encode()
+            zout.writestr(item, data)
+        zout.writestr("../escape.txt", b"x")
+    code, doc = run_cli_json(capsys, "scan", dst)
+    assert code == 1
+    rules = {(f["rule"], f["severity"]) for f in doc["findings"]}
+    assert ("keras-import", "critical") in rules and ("archive-path", "high") in rules
+
+
+def test_unknown_op_and_tampered_saver(tmp_path, capsys):
+    """Edit a TF-written GraphDef: rename an op to one no registry knows; give SaveV2 a constant path."""
+    from google.protobuf import text_format
+
+    from tfformats.proto import pb, pool
+
+    g = pb.GraphDef()
+    text_format.Parse((SCAN / "hidden_write.pbtxt").read_text(), g, descriptor_pool=pool())
+    victim = next(n for n in g.node if n.op == "Identity")
+    victim.op = "TotallyCustomOp"
+    path = tmp_path / "g.pbtxt"
+    path.write_text(text_format.MessageToString(g))
+    code, doc = run_cli_json(capsys, "scan", path)
+    unknown = [f for f in doc["findings"] if f["rule"] == "unknown-op"]
+    assert [f["op"] for f in unknown] == ["TotallyCustomOp"] and unknown[0]["severity"] == "medium"
+    code, doc = run_cli_json(capsys, "scan", path, "--no-unknown-ops")
+    assert not [f for f in doc["findings"] if f["rule"] == "unknown-op"]
+
+    meta = pb.MetaGraphDef.FromString((SCAN / "tf1_model.meta").read_bytes())
+    save = next(n for n in meta.graph_def.node if n.name == "save/SaveV2")
+    c = meta.graph_def.node.add()
+    c.name, c.op = "evil_path", "Const"
+    c.attr["dtype"].type = 7
+    c.attr["value"].tensor.dtype = 7
+    c.attr["value"].tensor.string_val.append(b"/etc/cron.d/x")
+    save.input[0] = "evil_path"
+    p2 = tmp_path / "m.meta"
+    p2.write_bytes(meta.SerializeToString())
+    code, doc = run_cli_json(capsys, "scan", p2)
+    [f] = [f for f in doc["findings"] if f["op"] == "SaveV2"]
+    assert code == 1 and f["severity"] == "high" and "/etc/cron.d/x" in f["why"]
+
+
+def test_asset_path_escape(tmp_path, capsys):
+    from tfformats.proto import pb
+
+    d = tmp_path / "sm"
+    shutil.copytree(SCAN / "clean_module", d)
+    sm = pb.SavedModel.FromString((d / "saved_model.pb").read_bytes())
+    a = sm.meta_graphs[0].asset_file_def.add()
+    a.filename = "../../../etc/passwd"
+    (d / "saved_model.pb").write_bytes(sm.SerializeToString())
+    code, doc = run_cli_json(capsys, "scan", d)
+    assert code == 1 and any(f["rule"] == "asset-path" for f in doc["findings"])
+
+
+def test_data_only_formats_scan_clean(capsys):
+    from cli_helpers import SAMPLE
+
+    code, doc = run_cli_json(capsys, "scan", SAMPLE)
+    assert code == 0 and doc["findings"] == [] and doc["scanned"] == {"data_only": 1}
+
+
+def test_known_ops_list_is_shipped():
+    from tfformats.cli.scan import load_known_ops
+
+    known = load_known_ops()
+    assert known and {"MatMul", "WriteFile", "StatefulPartitionedCall", "_Arg"} <= known and len(known) > 1500
+
+
+# -- ways around scanners -------------------------------------------------------------
+def test_encoded_and_computed_dataset_graphs(capsys):
+    """DatasetFromGraph fed base64, zlib, gzip, split or run-time-completed graphs
+    (tests/generate/gen_scan.py); TensorFlow's own decoders found the hidden ops."""
+    code, doc = scan(capsys, SCAN / "dataset_graph_encoded")
+    assert code == 1
+    by_fn = {}
+    for f in doc["findings"]:
+        by_fn.setdefault((f["op"], f["location"].get("function")), []).append(f)
+    hidden = [e for e in EXPECTED["dataset_graph_encoded"] if e["op"] in ("WriteFile", "ReadFile")]
+    assert len(hidden) == 4 and all(e["depth"] == 1 for e in hidden)
+    encodings = set()
+    for e in hidden:
+        [f] = by_fn[(e["op"], e["function"])]
+        assert f["severity"] == "high" and f["location"]["node"] == e["node"]
+        encodings.add(next(s for s in f["location"]["nested_in"] if "GraphDef" in s))
+    assert encodings == {
+        "node Const (Const attr value: base64 serialized GraphDef)",
+        "node Const (Const attr value: zlib serialized GraphDef)",
+        "node Const (Const attr value: gzip serialized GraphDef)",
+        "node DatasetFromGraph (DatasetFromGraph input 'StringJoin:output:0' (from constants): serialized GraphDef)",
+    }
+    worst = {}
+    for f in doc["findings"]:
+        if f["op"] == "DatasetFromGraph":
+            sig = f["location"]["function"].split("_")[3]
+            worst[sig] = max(worst.get(sig, "info"), f["severity"], key=lambda x: ["info", "low", "medium", "high"].index(x))
+    # graphs computed from constants are scanned (info); a graph completed at run time cannot be (high)
+    assert worst == {"b64": "high", "computed": "high", "zlib": "info", "gzip": "info", "split": "info"}
+    [c] = [f for f in doc["findings"] if f["op"] == "DatasetFromGraph" and "computed" in f["location"]["function"]
+           and f["severity"] == "high"]
+    assert "run time" in c["why"] and c["rule"] == "nested-graph"
+
+
+def test_while_body_and_mlir_text(capsys):
+    code, doc = scan(capsys, SCAN / "while_body")
+    [f] = [f for f in doc["findings"] if f["op"] == "WriteFile"]
+    assert code == 1 and f["severity"] == "high" and any("attr body" in c for c in f["location"]["called_from"])
+    code, doc = scan(capsys, SCAN / "mlir_passthrough")
+    ops = {(f["op"], f["severity"], f["location"].get("detail")) for f in doc["findings"]}
+    assert ("MlirPassthroughOp", "high", None) in ops and ("WriteFile", "high", "mlir_module") in ops
+
+
+def test_graph_in_meta_collection(capsys):
+    code, doc = scan(capsys, SCAN / "collection_graph.meta")
+    assert code == 1
+    [w] = [f for f in doc["findings"] if f["op"] == "WriteFile"]
+    assert w["severity"] == "high" and "collection 'hidden_graph'" in w["where"]
+    [e] = EXPECTED["collection_graph.meta"]
+    assert (w["location"]["node"], w["location"].get("function")) == (e["node"], e["function"])
+
+
+def test_lookalike_and_namespaced_ops(tmp_path, capsys):
+    """Edit a TF-written GraphDef: op names that imitate registered risky ops (case,
+    '_' prefix, a version suffix) need a custom op library and are flagged high."""
+    from google.protobuf import text_format
+
+    from tfformats.proto import pb, pool
+
+    g = pb.GraphDef()
+    text_format.Parse((SCAN / "hidden_write.pbtxt").read_text(), g, descriptor_pool=pool())
+    names = ["writefile", "_WriteFile", "WriteFileV2", "READ_FILE", "IO>ReadFile", "Custom>Thing", "MyCustomOp"]
+    for i, op in enumerate(names):
+        n = g.node.add()
+        n.name, n.op = f"odd_{i}", op
+    send = g.node.add()
+    send.name, send.op = "leak", "_Send"
+    send.attr["send_device"].s = b"/job:localhost/replica:0/task:0/device:CPU:0"
+    send.attr["recv_device"].s = b"/job:collector/replica:0/task:0/device:CPU:0"
+    path = tmp_path / "g.pbtxt"
+    path.write_text(text_format.MessageToString(g))
+    code, doc = scan(capsys, path)
+    sev = {f["op"]: (f["severity"], f["rule"]) for f in doc["findings"] if f["location"].get("node", "").startswith(("odd_", "leak"))}
+    for op in ("writefile", "_WriteFile", "WriteFileV2"):
+        assert sev[op] == ("high", "file-write"), op
+    assert sev["READ_FILE"] == ("high", "file-read") and sev["IO>ReadFile"][0] == "high"
+    assert sev["Custom>Thing"] == sev["MyCustomOp"] == ("medium", "unknown-op")
+    assert sev["_Send"] == ("medium", "network")
+    [f] = [f for f in doc["findings"] if f["op"] == "writefile"]
+    assert "imitates 'WriteFile'" in f["why"]
+
+
+def test_second_saved_model_file_is_scanned(tmp_path, capsys):
+    """TensorFlow's Python loader reads saved_model.pb first, its C++ proto merger reads
+    saved_model.cpb whenever it exists: every SavedModel file of the directory counts."""
+    d = tmp_path / "sm"
+    shutil.copytree(SCAN / "clean_module", d)
+    shutil.copy(SCAN / "pbtxt_saved_model" / "saved_model.pbtxt", d / "saved_model.pbtxt")
+    code, doc = scan(capsys, d)
+    assert code == 1
+    writes = [f for f in doc["findings"] if f["op"] == "WriteFile"]
+    assert writes and all(f["location"]["file"].endswith("saved_model.pbtxt") for f in writes)
+    (d / "saved_model.pbtxt").unlink()
+    code, doc = scan(capsys, d)
+    assert code == 0
+    (d / "saved_model.cpb").write_bytes(b"\x00" * 64)
+    code, doc = scan(capsys, d)
+    [f] = [f for f in doc["findings"] if f["location"]["file"].endswith("saved_model.cpb")]
+    assert code == 1 and f["severity"] == "high"
+    code, doc = scan(capsys, d / "saved_model.pb")  # the file itself: the same directory checks
+    assert code == 1
+
+
+def test_graph_passed_through_a_function_call_attr(tmp_path, capsys):
+    """Edit the TF-written dataset_graph model: the serialized graph leaves the Const of the
+    function and travels in the callers' ``f`` attr (``f { name: F attr { key: "g" ... } }``),
+    filling an attr placeholder of the function, as TensorFlow instantiates functions."""
+    from tfformats.proto import pb
+
+    d = tmp_path / "sm"
+    shutil.copytree(SCAN / "dataset_graph", d)
+    sm = pb.SavedModel.FromString((d / "saved_model.pb").read_bytes())
+    g = sm.meta_graphs[0].graph_def
+    [(fn, const)] = [(f, n) for f in g.library.function for n in f.node_def
+                     if n.op == "Const" and n.attr["value"].tensor.dtype == 7 and len(n.attr["value"].tensor.string_val[0]) > 100]
+    hidden = pb.TensorProto()
+    hidden.CopyFrom(const.attr["value"].tensor)
+    const.attr["value"].Clear()
+    const.attr["value"].placeholder = "graph_bytes"
+    callers = 0
+    for nodes in [g.node] + [f.node_def for f in g.library.function]:
+        for n in nodes:
+            if "f" in n.attr and n.attr["f"].func.name == fn.signature.name:
+                n.attr["f"].func.attr["graph_bytes"].tensor.CopyFrom(hidden)
+                callers += 1
+    assert callers
+    (d / "saved_model.pb").write_bytes(sm.SerializeToString())
+    code, doc = scan(capsys, d)
+    assert code == 1
+    [w] = [f for f in doc["findings"] if f["op"] == "WriteFile"]
+    assert w["severity"] == "high" and any("attr f." in s for s in w["location"]["nested_in"])
+    assert any(f["op"] == "DatasetFromGraph" and f["severity"] == "high" for f in doc["findings"])  # a placeholder: not resolved
+
+
+def test_hostile_dataset_graph_inputs_stay_bounded(tmp_path, capsys):
+    """A StringJoin chain that doubles a string 60 times, and a zlib bomb that inflates into what begins
+    like a GraphDef, both fed to DatasetFromGraph: nothing is computed past the documented bound
+    (each node resolved once), and both are reported as graphs that cannot be scanned (high)."""
+    import zlib
+
+    from google.protobuf import text_format
+
+    from tfformats.proto import pb, pool
+
+    g = pb.GraphDef()
+    text_format.Parse((SCAN / "hidden_write.pbtxt").read_text(), g, descriptor_pool=pool())
+
+    def const(name, value):
+        c = g.node.add()
+        c.name, c.op = name, "Const"
+        c.attr["dtype"].type = c.attr["value"].tensor.dtype = 7
+        c.attr["value"].tensor.string_val.append(value)
+
+    const("c0", b"\x0a" + b"x" * 7)
+    for i in range(1, 60):
+        n = g.node.add()
+        n.name, n.op = f"c{i}", "StringJoin"
+        n.input.extend([f"c{i - 1}", f"c{i - 1}"])
+    const("bomb", zlib.compress(b"\x0a" + bytes(64 << 20), 9))
+    dc = g.node.add()
+    dc.name, dc.op = "inflate", "DecodeCompressed"
+    dc.input.append("bomb")
+    dc.attr["compression_type"].s = b"ZLIB"
+    for name, src in (("dfg_join", "c59"), ("dfg_bomb", "inflate")):
+        d = g.node.add()
+        d.name, d.op = name, "DatasetFromGraph"
+        d.input.append(src)
+    path = tmp_path / "hostile.pb"
+    path.write_bytes(g.SerializeToString())
+    code, doc = scan(capsys, path)
+    high = {f["location"].get("node") for f in doc["findings"] if f["severity"] == "high"}
+    assert code == 1 and {"dfg_join", "dfg_bomb", "bomb"} <= high
+
+
+def test_keras_tfsm_layer_loads_another_model(capsys):
+    code, doc = run_cli_json(capsys, "scan", SCAN / "tfsm_layer.keras")
+    [f] = doc["findings"]
+    assert code == 1 and f["op"] == "TFSMLayer" and f["severity"] == "high" and "'clean_module'" in f["why"]
+
+
+def test_keras_layers_that_keras_safe_mode_refuses(tmp_path, capsys):
+    """Edit the TF-written lambda.keras: the layer becomes a StringLookup whose vocabulary is a path,
+    or a TorchModuleWrapper holding a pickle: Keras 3 refuses both in safe mode, scan flags them."""
+    src = SCAN / "lambda.keras"
+    for cls, cfg, rule, severity in (
+        ("StringLookup", {"name": "lookup", "vocabulary": "/etc/passwd", "output_mode": "int"}, "file-read", "high"),
+        ("TorchModuleWrapper", {"name": "torch", "module": "gASVAAAAAAAAAAA="}, "code-execution", "critical"),
+    ):
+        dst = tmp_path / f"{cls}.keras"
+        with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+            for item in zin.infolist():
+                data = zin.read(item.filename)
+                if item.filename == "config.json":
+                    doc = json.loads(data)
+                    doc["config"]["layers"][1] = {"module": "keras.layers", "class_name": cls, "config": cfg,
+                                                  "registered_name": None}
+                    data = json.dumps(doc).encode()
+                zout.writestr(item, data)
+        code, doc = run_cli_json(capsys, "scan", dst)
+        found = {(f["op"], f["rule"], f["severity"]) for f in doc["findings"]}
+        assert code == 1 and (cls, rule, severity) in found, found
+
+
+def test_method_reached_only_through_the_object_graph(capsys):
+    """write_file_fn saves M._log as a method of its own: no graph node calls that concrete function,
+    the object graph exposes it (loaded._log(x) runs it); scanned, with where it is reachable from."""
+    code, doc = scan(capsys, SCAN / "write_file_fn")
+    writes = [f for f in doc["findings"] if f["op"] == "WriteFile"]
+    assert {f["location"]["function"] for f in writes} == {e["function"] for e in EXPECTED["write_file_fn"] if e["op"] == "WriteFile"}
+    [method] = [f for f in writes if all(c.startswith("object_graph") for c in f["location"].get("called_from", ["x"]))]
+    assert method["severity"] == "high"

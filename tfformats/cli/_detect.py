@@ -1,0 +1,530 @@
+"""What is this path?  Detection from content, not from file names.
+
+``detect(path)`` returns a :class:`Target` whose ``kind`` is one of:
+
+============== ==========================================================
+checkpoint     V2 tensor bundle: a prefix, its ``.index`` or a ``.data-*``
+               shard, or a training directory (``checkpoint`` state file)
+checkpoint_v1  V1 SavedTensorSlices: a table file whose ``""`` entry is a
+               ``SavedTensorSlices`` (or a glob of V1 shards)
+saved_model    a SavedModel directory (``saved_model.pb``/``.pbtxt``), or the
+               ``saved_model.pb``/``.pbtxt`` file itself
+meta_graph     a MetaGraphDef (``.meta``), binary or text
+graph_def      a GraphDef (``.pb``/``.pbtxt``), binary or text
+frozen_graph   a GraphDef with ``Const`` weights and no variable ops
+tfrecord       a TFRecord file (uncompressed, GZIP or ZLIB): the first
+               record's length CRC validates
+event_file     a TFRecord whose first record is an ``Event`` with ``file_version``
+log_dir        a directory holding event files (searched recursively)
+keras_metadata a tf_keras ``keras_metadata.pb``
+keras_archive  a Keras 3 ``.keras`` zip (``config.json`` inside)
+keras_h5       an HDF5 file (signature at offset 0, or after a 512, 1024,
+               2048... byte user block): a Keras ``.h5`` model or weights
+               file, or a Keras 2.12 ``.keras`` (HDF5 despite the name)
+============== ==========================================================
+
+Files are recognized by their bytes: the HDF5 signature where libhdf5 (and
+so Keras) looks for it, a table footer magic, a TFRecord length CRC, a zip or
+gzip signature, a protobuf that parses as one of the
+graph messages with sane node names, or text format whose first field names
+the message.  Only a ``.data-NNNNN-of-NNNNN`` shard is recognized by its
+name (its bytes have no structure of their own) and only when its
+``.index`` sits beside it.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import struct
+import zlib
+from dataclasses import dataclass, field
+
+from ._common import input_error
+
+KINDS = (
+    "checkpoint",
+    "checkpoint_v1",
+    "saved_model",
+    "meta_graph",
+    "graph_def",
+    "frozen_graph",
+    "tfrecord",
+    "event_file",
+    "log_dir",
+    "keras_metadata",
+    "keras_archive",
+    "keras_h5",
+)
+GRAPH_KINDS = ("saved_model", "meta_graph", "graph_def", "frozen_graph")
+CHECKPOINT_KINDS = ("checkpoint", "checkpoint_v1")
+
+TABLE_MAGIC = 0xDB4775248B80FB57
+_DATA_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
+_EVENT_NAME = re.compile(r"events\.out\.tfevents\.")
+_OP_NAME = re.compile(r"^[A-Za-z0-9_.\-/>]+$")
+VARIABLE_OPS = frozenset(
+    {"VariableV2", "Variable", "VarHandleOp", "AutoReloadVariable", "TemporaryVariable", "_VarHandlesOp"}
+)
+
+# text-format first fields -> message
+_TEXT_FIRST_FIELDS = {
+    "node": "GraphDef",
+    "library": "GraphDef",
+    "versions": "GraphDef",
+    "version": "GraphDef",
+    "debug_info": "GraphDef",
+    "meta_info_def": "MetaGraphDef",
+    "graph_def": "MetaGraphDef",
+    "saver_def": "MetaGraphDef",
+    "collection_def": "MetaGraphDef",
+    "signature_def": "MetaGraphDef",
+    "asset_file_def": "MetaGraphDef",
+    "object_graph_def": "MetaGraphDef",
+    "saved_model_schema_version": "SavedModel",
+    "meta_graphs": "SavedModel",
+}
+
+
+@dataclass
+class Target:
+    """A detected input: ``kind`` (see module doc), the ``path`` to open, details."""
+
+    kind: str
+    path: str
+    given: str
+    details: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        extra = self.details.get("format")
+        return f"{self.kind}{f' ({extra})' if extra else ''}"
+
+
+# -- low-level probes --------------------------------------------------------
+def _read_head(path: str, n: int) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(n)
+
+
+def _read_tail(path: str, n: int) -> bytes:
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        f.seek(max(0, size - n))
+        return f.read(n)
+
+
+def _is_table(path: str) -> bool:
+    try:
+        size = os.path.getsize(path)
+        if size < 48:
+            return False
+        tail = _read_tail(path, 8)
+    except OSError:
+        return False
+    return struct.unpack("<Q", tail)[0] == TABLE_MAGIC
+
+
+def _table_header(path: str) -> bytes | None:
+    """The value under key ``""`` of a table file (None if absent)."""
+    from .._io.table import Table
+
+    with Table(path) as t:
+        for key, value in t.items():
+            return value if key == b"" else None
+    return None
+
+
+def tfrecord_compression(head: bytes) -> str | None:
+    """``''``, ``'GZIP'`` or ``'ZLIB'`` when ``head`` starts a TFRecord stream, else None."""
+    if _record_header_ok(head):
+        return ""
+    if head[:2] == b"\x1f\x8b":
+        try:
+            import gzip
+            import io
+
+            with gzip.GzipFile(fileobj=io.BytesIO(head)) as g:
+                data = g.read(12)
+        except (OSError, EOFError, zlib.error):
+            data = b""
+        if len(data) == 0 and len(head) >= 18:
+            return "GZIP"  # may be an empty stream: a valid 0-record file
+        return "GZIP" if _record_header_ok(data) else None
+    if len(head) >= 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0:
+        d = zlib.decompressobj()
+        try:
+            data = d.decompress(head, 12)
+        except zlib.error:
+            return None
+        if not data and d.eof:
+            return "ZLIB"  # an empty stream: a valid file of zero records
+        return "ZLIB" if _record_header_ok(data) else None
+    return None
+
+
+def _snappy_tfrecord(path: str) -> bool:
+    """TF's SNAPPY framing whose first block decompresses to a valid record header."""
+    try:
+        from .._io import records as _rec
+    except ImportError:
+        return False
+    with open(path, "rb") as f:
+        head = f.read(_rec._DETECT_BYTES)
+    try:
+        return _rec.detect_compression(head, len(head)) == _rec.SNAPPY
+    except Exception:
+        return False
+
+
+def _record_header_ok(b: bytes) -> bool:
+    if len(b) < 12:
+        return False
+    from .._io import crc
+
+    return struct.unpack_from("<I", b, 8)[0] == crc.masked_value(b[:8])
+
+
+def first_record(path: str, compression: str, limit: int = 1 << 20) -> bytes | None:
+    """The first record's payload if it is at most ``limit`` bytes and its CRC is right."""
+    from .._io import crc
+
+    with open(path, "rb") as f:
+        if compression == "GZIP":
+            import gzip
+
+            stream = gzip.GzipFile(fileobj=f)
+        elif compression == "ZLIB":
+            d = zlib.decompressobj()
+            raw = f.read(limit + 64)
+            try:
+                buf = d.decompress(raw, limit + 16)
+            except zlib.error:
+                return None
+            import io
+
+            stream = io.BytesIO(buf)
+        else:
+            stream = f
+        try:
+            header = stream.read(12)
+            if not _record_header_ok(header):
+                return None
+            (length,) = struct.unpack_from("<Q", header)
+            if length > limit:
+                return None
+            data = stream.read(length + 4)
+        except (OSError, EOFError, zlib.error):
+            return None
+    if len(data) != length + 4:
+        return None
+    if struct.unpack_from("<I", data, length)[0] != crc.masked_value(data[:length]):
+        return None
+    return data[:length]
+
+
+def is_event_record(data: bytes) -> bool:
+    from ..proto import pb
+
+    try:
+        ev = pb.Event.FromString(data)
+    except Exception:
+        return False
+    return ev.WhichOneof("what") == "file_version" and ev.file_version.startswith("brain.Event:")
+
+
+def is_event_file(path: str) -> bool:
+    try:
+        head = _read_head(path, 12)
+        if tfrecord_compression(head) != "":
+            return False
+        rec = first_record(path, "")
+    except OSError:
+        return False
+    return rec is not None and is_event_record(rec)
+
+
+def find_event_files(directory: str, limit: int = 100_000) -> list[str]:
+    """Event files under ``directory`` (recursively), sorted by path."""
+    out = []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        for name in sorted(files):
+            if _EVENT_NAME.search(name):
+                p = os.path.join(root, name)
+                if os.path.isfile(p):
+                    out.append(p)
+                    if len(out) >= limit:
+                        return out
+    return out
+
+
+# -- protobuf graph messages -------------------------------------------------
+def _looks_text(head: bytes) -> bool:
+    if not head:
+        return False
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        # a multi-byte character cut at the end of the head is fine
+        try:
+            text = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return all(c in "\t\n\r" or c >= " " for c in text) and _first_text_field(text) is not None
+
+
+def _first_text_field(text: str) -> str | None:
+    for line in text.splitlines():
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)\s*[:{<]", s)
+        return m.group(1) if m else None
+    return None
+
+
+def _sane_graph(g) -> bool:
+    nodes = g.node
+    if not len(nodes) and not len(g.library.function):
+        return False
+    for n in nodes:
+        if not n.name or not _OP_NAME.match(n.op or ""):
+            return False
+    for f in g.library.function:
+        if not _OP_NAME.match(f.signature.name or "x"):
+            return False
+    return True
+
+
+def parse_graph_message(data: bytes, *, path: str, hint: str | None = None):
+    """``(message_name, message, 'binary'|'text')`` for GraphDef/MetaGraphDef/SavedModel bytes.
+
+    ``hint`` names the message to try first.  Raises CLIError when nothing fits.
+    """
+    from google.protobuf import text_format
+
+    from ..errors import DataLossError
+    from ..proto import pb, pool
+
+    head = data[:4096]
+    if _looks_text(head):
+        text = data.decode("utf-8", "replace")
+        first = _first_text_field(text)
+        name = hint or _TEXT_FIRST_FIELDS.get(first or "")
+        if name is None:
+            raise input_error(f"{path}: text file whose first field {first!r} is not a GraphDef, MetaGraphDef or SavedModel")
+        msg = getattr(pb, name)()
+        try:
+            text_format.Parse(text, msg, descriptor_pool=pool(), allow_unknown_field=False)
+        except text_format.ParseError as exc:
+            raise DataLossError(f"cannot parse text-format {name}: {exc}", path=path) from None
+        return name, msg, "text"
+    order = ["GraphDef", "MetaGraphDef", "SavedModel"]
+    if data[:1] == b"\x08":
+        order = ["SavedModel", "GraphDef", "MetaGraphDef"]
+    if hint:
+        order.remove(hint)
+        order.insert(0, hint)
+    for name in order:
+        cls = getattr(pb, name)
+        try:
+            msg = cls.FromString(data)
+        except Exception:
+            continue
+        if name == "GraphDef" and _sane_graph(msg):
+            return name, msg, "binary"
+        if name == "MetaGraphDef" and (len(msg.graph_def.node) or msg.HasField("meta_info_def")) and _sane_graph(
+            msg.graph_def
+        ):
+            return name, msg, "binary"
+        if name == "SavedModel" and len(msg.meta_graphs) and all(
+            _sane_graph(m.graph_def) or not len(m.graph_def.node) for m in msg.meta_graphs
+        ):
+            return name, msg, "binary"
+    return None, None, None
+
+
+def is_frozen(graph_def) -> bool:
+    """A GraphDef with Const weights and no variable ops."""
+    has_weights = False
+    for n in graph_def.node:
+        if n.op in VARIABLE_OPS:
+            return False
+        if n.op == "Const" and not has_weights:
+            t = n.attr["value"].tensor if "value" in n.attr else None
+            if t is not None and t.dtype not in (7, 20, 21):  # string, resource, variant
+                count = 1
+                for d in t.tensor_shape.dim:
+                    count *= max(d.size, 0)
+                if count > 1:
+                    has_weights = True
+    return has_weights
+
+
+def _keras_metadata(data: bytes):
+    from ..proto import pb
+
+    try:
+        msg = pb.keras.SavedMetadata.FromString(data)
+    except Exception:
+        return None
+    if len(msg.nodes) and all(n.identifier.startswith("_tf_keras") for n in msg.nodes):
+        return msg
+    return None
+
+
+# -- the entry point ---------------------------------------------------------
+def detect(path) -> Target:
+    """Detect what ``path`` holds (see the module docstring for kinds)."""
+    given = os.fspath(path)
+    if isinstance(given, bytes):
+        given = os.fsdecode(given)
+    p = given
+    if os.path.isdir(p):
+        return _detect_dir(p, given)
+    if os.path.isfile(p):
+        return _detect_file(p, given)
+    # not an existing file: a checkpoint prefix or a V1 glob pattern
+    if os.path.isfile(p + ".index"):
+        return Target("checkpoint", p, given, {"format": "V2"})
+    if any(c in p for c in "*?["):
+        matches = sorted(glob.glob(p))
+        if matches and all(_is_table(m) for m in matches):
+            return Target("checkpoint_v1", p, given, {"format": "V1", "files": len(matches)})
+    shards = sorted(glob.glob(glob.escape(p) + "-?????-of-?????"))
+    if shards and _is_table(shards[0]):
+        return Target("checkpoint_v1", glob.escape(p) + "-?????-of-?????", given, {"format": "V1", "files": len(shards)})
+    raise input_error(f"{given}: no such file, directory or checkpoint prefix")
+
+
+def _detect_dir(p: str, given: str) -> Target:
+    for name in ("saved_model.pb", "saved_model.pbtxt"):
+        if os.path.isfile(os.path.join(p, name)):
+            return Target("saved_model", p, given, {"format": "text" if name.endswith("txt") else "binary", "file": name})
+    if os.path.isfile(os.path.join(p, "saved_model.cpb")):
+        return Target("saved_model", p, given, {"format": "chunked", "file": "saved_model.cpb"})
+    if os.path.isfile(os.path.join(p, "checkpoint")) or glob.glob(os.path.join(glob.escape(p), "*.index")):
+        from ..checkpoint.reader import _resolve
+
+        kind, prefix = _resolve(p)
+        return Target("checkpoint" if kind == "v2" else "checkpoint_v1", prefix, given, {"format": kind.upper(), "directory": p})
+    events = find_event_files(p, limit=1)
+    if events:
+        return Target("log_dir", p, given, {})
+    # a folder holding one V1 checkpoint (a single table file, or one set of shards)
+    tables = sorted(
+        f for f in os.listdir(p) if os.path.isfile(os.path.join(p, f)) and not f.endswith(".index") and _is_table(os.path.join(p, f))
+    )
+    if len(tables) == 1:
+        return Target("checkpoint_v1", os.path.join(p, tables[0]), given, {"format": "V1", "directory": p})
+    stems = {re.sub(r"-\d{5}-of-\d{5}$", "", f) for f in tables}
+    if tables and len(stems) == 1 and all(re.search(r"-\d{5}-of-\d{5}$", f) for f in tables):
+        pattern = glob.escape(os.path.join(p, stems.pop())) + "-?????-of-?????"
+        return Target("checkpoint_v1", pattern, given, {"format": "V1", "directory": p, "files": len(tables)})
+    raise input_error(f"{given}: directory holds no SavedModel, checkpoint or event files")
+
+
+def _detect_file(p: str, given: str) -> Target:
+    size = os.path.getsize(p)
+    if size == 0:
+        # TensorFlow reads an empty file as a TFRecord file of zero records
+        return Target("tfrecord", p, given, {"compression": "NONE", "empty": True})
+    m = _DATA_SHARD.search(p)
+    if m and os.path.isfile(p[: m.start()] + ".index"):
+        return Target("checkpoint", p[: m.start()], given, {"format": "V2"})
+    from ._hdf5 import find_superblock
+
+    userblock = find_superblock(p, size)
+    if userblock is not None:
+        # before anything else: Keras loads any file h5py.is_hdf5() accepts as an HDF5 model
+        return Target("keras_h5", p, given, {"format": "HDF5", "userblock": userblock})
+    if _is_table(p):
+        try:
+            header = _table_header(p)
+        except Exception:
+            header = None
+        if header is not None and header[:1] == b"\x0a":
+            return Target("checkpoint_v1", p, given, {"format": "V1"})
+        if p.endswith(".index"):
+            return Target("checkpoint", p[: -len(".index")], given, {"format": "V2"})
+        if header is not None and header[:1] == b"\x08":
+            raise input_error(f"{given}: a V2 checkpoint index must be named PREFIX.index")
+        # A table with a broken header: let the checkpoint reader say what is wrong.
+        return Target("checkpoint_v1", p, given, {"format": "V1"})
+    head = _read_head(p, 4096)
+    if head[:4] == b"PK\x03\x04":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(p) as z:
+                names = set(z.namelist())
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, RuntimeError, NotImplementedError,
+                ValueError, OSError) as exc:  # zipfile's refusals of a hostile directory are not all BadZipFile
+            raise input_error(f"{given}: damaged zip file: {type(exc).__name__}: {exc}") from None
+        if "config.json" in names:
+            return Target("keras_archive", p, given, {})
+        raise input_error(f"{given}: a zip file without config.json (not a .keras archive)")
+    comp = tfrecord_compression(head)
+    if comp is not None:
+        if comp == "":
+            rec = first_record(p, "")
+            if rec is not None and is_event_record(rec):
+                return Target("event_file", p, given, {})
+        return Target("tfrecord", p, given, {"compression": comp or "NONE"})
+    if head[:1] != b"\x0a" and _snappy_tfrecord(p):
+        return Target("tfrecord", p, given, {"compression": "SNAPPY"})
+    if size > 1 << 31:
+        # protobuf messages are limited to 2 GiB; nothing else of ours is this big
+        raise input_error(f"{given}: {size} bytes and not a checkpoint, TFRecord or event file")
+    if _looks_text(head) and _first_text_field(head.decode("utf-8", "replace")) in (
+        "model_checkpoint_path", "all_model_checkpoint_paths"
+    ):
+        # a training directory's `checkpoint` state file: the checkpoint it names
+        return _detect_dir(os.path.dirname(os.path.abspath(p)), given)
+    with open(p, "rb") as f:
+        data = f.read()
+    name, msg, fmt = parse_graph_message(data, path=given)
+    if name == "GraphDef":
+        kind = "frozen_graph" if is_frozen(msg) else "graph_def"
+        return Target(kind, p, given, {"format": fmt, "message": msg})
+    if name == "MetaGraphDef":
+        return Target("meta_graph", p, given, {"format": fmt, "message": msg})
+    if name == "SavedModel":
+        return Target("saved_model", os.path.dirname(os.path.abspath(p)), given, {"format": fmt, "file": os.path.basename(p), "message": msg})
+    km = _keras_metadata(data)
+    if km is not None:
+        return Target("keras_metadata", p, given, {"message": km})
+    raise input_error(
+        f"{given}: not a format tfformats knows (checked: checkpoint, TFRecord, event file, "
+        "GraphDef, MetaGraphDef, SavedModel, Keras metadata, Keras .keras zip, HDF5)"
+    )
+
+
+def load_saved_model_proto(target: Target):
+    """The SavedModel message of a ``saved_model`` target."""
+    msg = target.details.get("message")
+    if msg is not None:
+        return msg
+    fname = target.details.get("file", "saved_model.pb")
+    full = os.path.join(target.path, fname)
+    if fname.endswith(".cpb"):
+        from ..errors import UnsupportedError
+
+        raise UnsupportedError("chunked SavedModels (saved_model.cpb) are not supported", path=full)
+    with open(full, "rb") as f:
+        data = f.read()
+    name, msg, fmt = parse_graph_message(data, path=full, hint="SavedModel")
+    if name != "SavedModel":
+        from ..errors import DataLossError
+
+        raise DataLossError("cannot parse the SavedModel protobuf", path=full)
+    target.details["message"] = msg
+    return msg
+
+
+def graph_message(target: Target):
+    """The parsed message of a graph-like target (GraphDef, MetaGraphDef or SavedModel)."""
+    if target.kind == "saved_model":
+        return load_saved_model_proto(target)
+    return target.details["message"]

@@ -1,0 +1,177 @@
+"""Named tensors behind one small interface, whatever file they come from.
+
+``ls``, ``show``, ``diff`` and ``export`` see a :class:`TensorSource`:
+
+- checkpoints (V1/V2) and a SavedModel's ``variables/`` bundle read through
+  :class:`tfformats.CheckpointReader`;
+- GraphDefs, frozen graphs and MetaGraphs expose their ``Const`` nodes (the
+  weights of a frozen graph) by node name, decoded with
+  :func:`tfformats.tensor.tensor_to_numpy`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ._common import input_error
+from ._detect import Target
+
+
+@dataclass
+class TensorInfo:
+    name: str
+    dtype: str  # TF's dtype name ('float32', 'bfloat16', 'string')
+    shape: list  # ints
+    size: int  # number of elements
+    nbytes: int | None  # bytes on disk / in memory (None for strings when unknown)
+    kind: str = "tensor"  # 'variable' | 'constant' | 'tensor'
+    partitioned: bool = False
+
+
+class TensorSource:
+    """Base interface (see module doc)."""
+
+    kind: str
+    path: str
+
+    def names(self) -> list[str]:
+        raise NotImplementedError
+
+    def info(self, name: str) -> TensorInfo:
+        raise NotImplementedError
+
+    def get(self, name: str):
+        raise NotImplementedError
+
+    def get_for_export(self, name: str):
+        """The value, zero-copy where the format allows (read-only then)."""
+        return self.get(name)
+
+    def get_rows(self, name: str, start: int, stop: int):
+        return self.get(name)[start:stop]
+
+    def __contains__(self, name: str) -> bool:
+        return name in set(self.names())
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _numel(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
+class CheckpointSource(TensorSource):
+    def __init__(self, target: Target, *, verify: bool = True) -> None:
+        from ..checkpoint.reader import load_checkpoint
+
+        self.kind = target.kind
+        self.path = target.path
+        prefix = target.path
+        if target.kind == "saved_model":
+            prefix = os.path.join(target.path, "variables", "variables")
+            if not os.path.isfile(prefix + ".index"):
+                self.reader = None
+                return
+        try:
+            self.reader = load_checkpoint(prefix, verify_checksums=verify)
+        except ImportError as exc:  # the V1 reader module not present in this build
+            raise input_error(f"{target.given}: cannot read this checkpoint format here ({exc})") from None
+
+    def names(self) -> list[str]:
+        return list(self.reader.keys()) if self.reader is not None else []
+
+    def info(self, name: str) -> TensorInfo:
+        r = self.reader
+        if r is None or name not in r:
+            from ..errors import UnknownTensorError
+
+            raise UnknownTensorError(f"no tensor named {name!r}", path=self.path)
+        dtype = r.get_dtype(name)
+        shape = list(r.get_shape(name))
+        n = _numel(shape)
+        nbytes = None
+        partitioned = False
+        backend = r.backend
+        if hasattr(backend, "entry"):
+            e = backend.entry(name)
+            partitioned = len(e.slices) > 0
+            if dtype == "string":
+                nbytes = sum(se.size for _, se in backend.slice_entries(name)) if partitioned else e.size
+            else:
+                nbytes = r.nbytes(name)
+        elif dtype != "string":
+            nbytes = r.nbytes(name)
+        return TensorInfo(name, dtype, shape, n, nbytes, "variable", partitioned)
+
+    def get(self, name: str):
+        return self.reader.get_tensor(name)
+
+    def get_for_export(self, name: str):
+        r = self.reader
+        if r.format == "v2":
+            try:
+                return r.get_tensor_view(name, verify=r.verify_checksums)
+            except Exception:
+                pass
+        return r.get_tensor(name)
+
+    def get_rows(self, name: str, start: int, stop: int):
+        return self.reader.get_slice(name)[start:stop]
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+
+
+class GraphConstSource(TensorSource):
+    """The Const nodes of a GraphDef (top-level graph only), by node name
+    (through :func:`tfformats.graph.graph_constants`)."""
+
+    def __init__(self, target: Target) -> None:
+        from ..graph import graph_constants
+        from ._detect import graph_message
+
+        self.kind = target.kind
+        self.path = target.path
+        msg = graph_message(target)
+        graph = msg.graph_def if target.kind == "meta_graph" else msg
+        self._consts = graph_constants(graph, path=target.path)
+
+    def names(self) -> list[str]:
+        return self._consts.keys()
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._consts
+
+    def info(self, name: str) -> TensorInfo:
+        c = self._consts
+        shape = c.shape(name)
+        if shape is None:
+            from ..errors import DataLossError
+
+            raise DataLossError("the constant's TensorProto has an invalid shape", path=self.path, entry=name)
+        shape = list(shape)
+        return TensorInfo(name, c.dtype(name), shape, _numel(shape), c.nbytes(name), "constant")
+
+    def get(self, name: str):
+        return self._consts[name]
+
+
+def open_tensors(target: Target, *, verify: bool = True) -> TensorSource:
+    """A TensorSource for a detected target, or a CLIError for kinds without tensors."""
+    if target.kind in ("checkpoint", "checkpoint_v1", "saved_model"):
+        return CheckpointSource(target, verify=verify)
+    if target.kind in ("graph_def", "frozen_graph", "meta_graph"):
+        return GraphConstSource(target)
+    raise input_error(f"{target.given}: a {target.kind} holds no named tensors (try 'tfformats info')")

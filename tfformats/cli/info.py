@@ -1,0 +1,371 @@
+"""``tfformats info``: what is this file, and a summary of it."""
+
+from __future__ import annotations
+
+import os
+
+from ._common import document, print_json, write
+
+HELP = "detect what a path holds and summarize it"
+DESCRIPTION = """\
+Detect what PATH is from its content and summarize it:
+  checkpoints       variable count, parameters, bytes, dtypes, shards, object graph
+  graphs            node count, op histogram, inputs/outputs, variables, TF version
+  SavedModels       tag sets, signatures, variables, assets, functions
+  TFRecords         record count, compression, inferred tf.train.Example schema
+  event files/dirs  runs, tags and step ranges
+  Keras .keras/.h5  Keras version, model class, layer classes (HDF5 .h5 models
+                    and Keras 2.12 HDF5 .keras files are read without h5py)"""
+EXAMPLES = """\
+  tfformats info examples/sample_checkpoint
+  tfformats info model.ckpt-1000.index --json
+  tfformats info saved_model_dir
+  tfformats info train.tfrecord
+  tfformats info logs/
+  tfformats info model.h5"""
+
+
+def add_arguments(p) -> None:
+    p.add_argument("path", help="any file or directory TensorFlow wrote")
+    p.add_argument("--tags", metavar="TAG[,TAG]", help="SavedModel: the meta graph's exact tag set (default: the only one, or serve)")
+
+
+def run(args) -> int:
+    from ._detect import detect
+
+    target = detect(args.path)
+    handler = _HANDLERS.get(target.kind)
+    if handler is None:
+        from ._common import input_error
+
+        raise input_error(f"{target.given}: 'info' does not handle {target.kind} yet")
+    summary, text = handler(target, args)
+    if args.json:
+        print_json(document("info", path=target.given, kind=target.kind, **summary))
+    else:
+        write(text)
+    return 0
+
+
+# -- checkpoints ---------------------------------------------------------------
+def checkpoint_summary(target, *, prefix_override: str | None = None) -> dict:
+    from ._sources import CheckpointSource
+
+    src = CheckpointSource(target)
+    try:
+        reader = src.reader
+        if reader is None:
+            return {"format": None, "num_tensors": 0, "num_parameters": 0, "num_bytes": 0, "dtypes": {}, "files": []}
+        infos = [src.info(n) for n in src.names()]
+        dtypes: dict[str, dict] = {}
+        params = 0
+        nbytes = 0
+        for i in infos:
+            d = dtypes.setdefault(i.dtype, {"tensors": 0, "elements": 0, "bytes": 0})
+            d["tensors"] += 1
+            d["elements"] += i.size
+            if i.nbytes is None or d["bytes"] is None:
+                d["bytes"] = None  # V1 string tensors: no size without reading them
+            else:
+                d["bytes"] += i.nbytes
+            nbytes += i.nbytes or 0
+            if i.dtype not in ("string", "resource", "variant"):
+                params += i.size
+        files = []
+        backend = reader.backend
+        if reader.format == "v2":
+            files.append(backend.index_file)
+            files += [backend.shard_path(k) for k in range(backend.num_shards)]
+        else:
+            import glob
+
+            files += sorted(glob.glob(reader.prefix)) if any(c in reader.prefix for c in "*?[") else [reader.prefix]
+        file_rows = [{"path": f, "bytes": os.path.getsize(f) if os.path.isfile(f) else None} for f in files]
+        og = None
+        try:
+            graph = reader.object_graph
+        except Exception as exc:  # reported, not fatal: info is a summary
+            og = {"error": str(exc)}
+            graph = None
+        if graph is not None:
+            og = {
+                "objects": len(graph.nodes),
+                "variables": sum(1 for n in graph.nodes if n.is_variable),
+                "slot_variables": len(graph.slots()),
+            }
+        summary = {
+            "format": reader.format.upper(),
+            "prefix": reader.prefix,
+            "num_shards": reader.num_shards if reader.format == "v2" else None,
+            "num_tensors": len(infos),
+            "num_parameters": params,
+            "num_bytes": nbytes,
+            "dtypes": dtypes,
+            "partitioned": [i.name for i in infos if i.partitioned],
+            "files": file_rows,
+            "object_graph": og,
+        }
+        directory = target.details.get("directory")
+        if directory and target.kind != "saved_model":
+            from ..checkpoint.state import get_checkpoint_state
+
+            try:
+                st = get_checkpoint_state(directory)
+            except Exception:
+                st = None
+            if st is not None:
+                summary["checkpoint_state"] = {
+                    "latest": st.model_checkpoint_path,
+                    "all": list(st.all_model_checkpoint_paths),
+                }
+        return summary
+    finally:
+        src.close()
+
+
+def _checkpoint_text(s: dict, title: str = "checkpoint") -> str:
+    from ._table import human_bytes, key_values, table
+
+    pairs = [
+        ("kind", f"{title} ({s['format']})"),
+        ("prefix", s.get("prefix")),
+        ("tensors", f"{s['num_tensors']:,}"),
+        ("parameters", f"{s['num_parameters']:,}"),
+        ("bytes", f"{s['num_bytes']:,} ({human_bytes(s['num_bytes'])})"),
+    ]
+    if s.get("num_shards") is not None:
+        pairs.append(("shards", s["num_shards"]))
+    if s.get("partitioned"):
+        pairs.append(("partitioned", f"{len(s['partitioned'])} tensors"))
+    og = s.get("object_graph")
+    if og:
+        if "error" in og:
+            pairs.append(("object graph", f"unreadable: {og['error']}"))
+        else:
+            pairs.append(("object graph", f"{og['objects']} objects, {og['variables']} variables, {og['slot_variables']} slot variables"))
+    st = s.get("checkpoint_state")
+    if st:
+        pairs.append(("latest", st["latest"]))
+        pairs.append(("checkpoints", len(st["all"])))
+    out = [key_values(pairs)]
+    if s["dtypes"]:
+        rows = [[k, v["tensors"], f"{v['elements']:,}", "?" if v["bytes"] is None else human_bytes(v["bytes"])]
+                for k, v in sorted(s["dtypes"].items())]
+        out.append("")
+        out.append(table(["dtype", "tensors", "elements", "bytes"], rows, align="lrrr"))
+    if s.get("files"):
+        out.append("")
+        out.append(
+            table(["file", "bytes"], [[f["path"], human_bytes(f["bytes"]) if f["bytes"] is not None else "missing"] for f in s["files"]], align="lr")
+        )
+    return "\n".join(out)
+
+
+def _checkpoint(target, args):
+    s = checkpoint_summary(target)
+    return s, _checkpoint_text(s)
+
+
+# -- graphs and SavedModels (summaries from tfformats.graph / tfformats.saved_model) -------
+def _graph(target, args):
+    from ..graph import summarize_graph
+    from ._detect import graph_message
+
+    msg = graph_message(target)
+    summary = summarize_graph(msg, path=target.path)
+    s = {"format": target.details.get("format"), "summary": summary.to_dict()}
+    return s, f"kind: {target.kind} ({s['format']})\n{summary}"
+
+
+def _saved_model(target, args):
+    from ..saved_model import load_saved_model
+    from ._table import human_bytes
+
+    d = target.path
+    with load_saved_model(d, tags=args.tags) as sm:
+        doc = sm.to_dict()
+        summary = sm.summary()
+        reprs = repr(sm)
+    var = checkpoint_summary(target) if os.path.isfile(os.path.join(d, "variables", "variables.index")) else None
+    s = {"format": doc.get("encoding"), "saved_model": doc, "checkpoint": var}
+    lines = [f"kind: saved_model ({doc.get('encoding')})", reprs, f"tag sets: {doc['tag_sets']}"]
+    if var:
+        lines.append(
+            f"variables/: {var['num_tensors']:,} tensors, {var['num_parameters']:,} parameters ({human_bytes(var['num_bytes'])})"
+        )
+    if doc.get("assets"):
+        lines.append("assets: " + ", ".join(a.get("filename", "?") for a in doc["assets"][:10]))
+    lines.append(f"keras metadata: {'yes' if doc.get('keras_metadata') else 'no'}; fingerprint: {'yes' if doc.get('fingerprint') else 'no'}")
+    lines.append(str(summary))
+    return s, "\n".join(lines)
+
+
+def _keras_metadata(target, args):
+    import json
+
+    msg = target.details["message"]
+    nodes = []
+    for n in msg.nodes:
+        try:
+            meta = json.loads(n.metadata) if n.metadata else {}
+        except ValueError:
+            meta = {}
+        nodes.append({"node_path": n.node_path, "identifier": n.identifier, "class_name": meta.get("class_name") if isinstance(meta, dict) else None})
+    s = {"num_nodes": len(nodes), "nodes": nodes}
+    from ._table import table
+
+    text = f"kind: keras_metadata\nnodes: {len(nodes)}\n\n" + table(
+        ["node_path", "identifier", "class"], [[n["node_path"], n["identifier"], n["class_name"] or ""] for n in nodes]
+    )
+    return s, text
+
+
+def _tfrecord(target, args):
+    from ._records import tfrecord_info
+
+    return tfrecord_info(target, show_progress=not args.no_progress)
+
+
+def _events(target, args):
+    from ._records import events_info
+
+    return events_info(target, show_progress=not args.no_progress)
+
+
+def _keras_archive(target, args):
+    import json
+    import zipfile
+
+    from ._table import human_bytes, key_values
+
+    import zlib
+
+    try:
+        with zipfile.ZipFile(target.path) as z:
+            members = [{"name": i.filename, "bytes": i.file_size} for i in z.infolist()]
+            names = {m["name"] for m in members}
+            config = json.loads(z.read("config.json")) if "config.json" in names else {}
+            meta = json.loads(z.read("metadata.json")) if "metadata.json" in names else {}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
+            ValueError, RecursionError) as exc:
+        from ._common import input_error
+
+        raise input_error(f"{target.given}: damaged .keras archive ({type(exc).__name__}: {exc})") from None
+    if not isinstance(config, dict):
+        config = {}
+    if not isinstance(meta, dict):
+        meta = {}
+    classes = _layer_classes(config)
+    s = {
+        "keras_version": meta.get("keras_version"),
+        "saved_at": meta.get("date_saved"),
+        "model_class": config.get("class_name"),
+        "layer_classes": dict(sorted(classes.items())),
+        "members": members,
+    }
+    pairs = [
+        ("kind", "keras_archive"),
+        ("model", s["model_class"]),
+        ("keras", s["keras_version"] or "not recorded"),
+        ("layers", ", ".join(f"{k} x{v}" for k, v in s["layer_classes"].items()) or "none"),
+        ("members", ", ".join(f"{m['name']} ({human_bytes(m['bytes'])})" for m in members)),
+    ]
+    return s, key_values(pairs) + "\n(run 'tfformats scan' to audit it)"
+
+
+def _layer_classes(config) -> dict:
+    """``{class name: count}`` of the layers listed in a Keras model config (nested models'
+    layers included)."""
+    classes: dict[str, int] = {}
+
+    def walk(o, depth=0, in_layers=False):
+        if depth > 200:
+            return
+        if isinstance(o, dict):
+            if in_layers and isinstance(o.get("class_name"), str):
+                classes[o["class_name"]] = classes.get(o["class_name"], 0) + 1
+            for k, v in o.items():
+                walk(v, depth + 1, in_layers=False) if k != "layers" else walk(v, depth + 1, in_layers=True)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v, depth + 1, in_layers)
+
+    walk(config.get("config", {}) if isinstance(config, dict) else {})
+    return dict(sorted(classes.items()))
+
+
+def _keras_h5(target, args):
+    """An HDF5 file: the root group's Keras attributes, read by tfformats.cli._hdf5."""
+    import json
+
+    from ..errors import TFFormatsError
+    from ._hdf5 import read_root_attributes, string_value
+    from ._table import human_bytes, key_values
+
+    attrs = read_root_attributes(target.path)  # a damaged root group: an input error
+    unreadable = list(attrs.unsupported)
+    if attrs.truncated:
+        unreadable.append("the file is shorter than the end of file its superblock records (truncated)")
+    values: dict = {}
+    for key in ("keras_version", "backend", "model_config", "training_config"):
+        if key in attrs.attributes:
+            try:
+                values[key] = string_value(target.path, attrs, key)
+            except TFFormatsError as exc:
+                unreadable.append(f"attribute {key}: {exc.message}")
+    config = None
+    if "model_config" in values:
+        try:
+            config = json.loads(values["model_config"])
+        except (ValueError, RecursionError) as exc:
+            unreadable.append(f"attribute model_config is not valid JSON ({type(exc).__name__})")
+    classes = _layer_classes(config) if isinstance(config, dict) else {}
+    content = "model" if "model_config" in attrs.attributes else "weights" if "layer_names" in attrs.attributes \
+        else "unknown" if attrs.unsupported else "other"
+    s = {
+        "format": "HDF5",
+        "superblock_version": attrs.superblock_version,
+        "userblock_bytes": attrs.superblock_offset,
+        "content": content,
+        "keras_version": values.get("keras_version"),
+        "backend": values.get("backend"),
+        "model_class": config.get("class_name") if isinstance(config, dict) else None,
+        "layer_classes": classes,
+        "num_layers": sum(classes.values()),
+        "model_config_bytes": len(values["model_config"].encode("utf-8")) if "model_config" in values else None,
+        "training_config": "training_config" in attrs.attributes,
+        "attributes": sorted(attrs.attributes),
+        "unreadable": unreadable,
+    }
+    what = {"model": "a Keras model", "weights": "Keras weights (no model config)", "other": "HDF5 data without a "
+            "Keras model config", "unknown": "unknown: the root group's attributes cannot all be read"}[content]
+    pairs = [
+        ("kind", f"keras_h5 (HDF5{f', {attrs.superblock_offset}-byte user block' if attrs.superblock_offset else ''})"),
+        ("content", what),
+        ("model", s["model_class"] or "-"),
+        ("keras", s["keras_version"] or "not recorded"),
+        ("backend", s["backend"] or "not recorded"),
+        ("layers", f"{s['num_layers']}: " + ", ".join(f"{k} x{v}" for k, v in classes.items()) if classes else "none"),
+        ("model config", human_bytes(s["model_config_bytes"]) if s["model_config_bytes"] is not None else "none"),
+        ("training config", "yes" if s["training_config"] else "no"),
+        ("root attributes", ", ".join(s["attributes"]) or "none"),
+    ]
+    for u in unreadable:
+        pairs.append(("not read", u))
+    return s, key_values(pairs) + "\n(run 'tfformats scan' to audit it)"
+
+
+_HANDLERS = {
+    "keras_h5": _keras_h5,
+    "keras_archive": _keras_archive,
+    "tfrecord": _tfrecord,
+    "event_file": _events,
+    "log_dir": _events,
+    "checkpoint": _checkpoint,
+    "checkpoint_v1": _checkpoint,
+    "graph_def": _graph,
+    "frozen_graph": _graph,
+    "meta_graph": _graph,
+    "saved_model": _saved_model,
+    "keras_metadata": _keras_metadata,
+}

@@ -1,0 +1,344 @@
+"""``tfformats verify``: check every checksum and structural invariant."""
+
+from __future__ import annotations
+
+import os
+
+from ._common import EXIT_FAILED, EXIT_OK, document, print_json, progress, write
+from ._graphcheck import problem
+
+HELP = "check every CRC and structural invariant; exit 0 only when intact"
+DESCRIPTION = """\
+Check a checkpoint, SavedModel, graph, TFRecord or event file completely and
+report every problem with its location (file, tensor or record, byte offset).
+
+  checkpoints  every index block CRC, the header, every entry, every tensor read
+               with its CRC32C (partitioned tensors slice by slice), missing shards,
+               the TF2 object graph and the keys it names
+  SavedModels  the protobuf, node/function/signature references, recursion,
+               assets, keras_metadata.pb and fingerprint.pb, and the variables
+  graphs       the protobuf and the same graph invariants
+  TFRecords    every record's length and data CRC; event files: each record an Event
+
+Exit status 0 only when everything is intact; 1 when a problem was found."""
+EXAMPLES = """\
+  tfformats verify examples/sample_checkpoint
+  tfformats verify model.ckpt-1000 --json
+  tfformats verify saved_model_dir
+  tfformats verify data.tfrecord"""
+
+
+def add_arguments(p) -> None:
+    p.add_argument("path", help="checkpoint, SavedModel directory, graph, TFRecord, event file or log directory")
+    p.add_argument("--max-problems", type=int, default=1000, metavar="N", help="stop after N problems (default 1000)")
+
+
+def _from_exc(exc, *, file=None, entry=None, severity: str = "error") -> dict:
+    from ..errors import TFFormatsError
+
+    if isinstance(exc, TFFormatsError):
+        return problem(
+            f"{type(exc).__name__}: {exc.message}",
+            file=str(exc.path) if exc.path is not None else file,
+            entry=exc.entry if exc.entry is not None else entry,
+            offset=exc.offset,
+            severity=severity,
+        )
+    msg = getattr(exc, "strerror", None) or str(exc)
+    return problem(f"{type(exc).__name__}: {msg}", file=getattr(exc, "filename", None) or file, entry=entry, severity=severity)
+
+
+class Report:
+    def __init__(self, max_problems: int) -> None:
+        self.problems: list[dict] = []
+        self.checked: dict[str, int] = {}
+        self.max = max_problems
+        self.truncated = False
+
+    def add(self, p: dict) -> None:
+        if len(self.problems) >= self.max:
+            self.truncated = True
+            return
+        self.problems.append(p)
+
+    def extend(self, ps) -> None:
+        for p in ps:
+            self.add(p)
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.checked[key] = self.checked.get(key, 0) + n
+
+    @property
+    def ok(self) -> bool:
+        return not any(p["severity"] == "error" for p in self.problems)
+
+
+# -- checkpoints ---------------------------------------------------------------
+def verify_table(path: str, report: Report) -> bool:
+    """Read and check every block of a table file; True when all are intact."""
+    from .._io.table import Table
+    from ..errors import TFFormatsError
+
+    try:
+        table = Table(path)
+    except (TFFormatsError, OSError) as exc:
+        report.add(_from_exc(exc, file=path))
+        return False
+    ok = True
+    with table:
+        # each block: bounds, CRC, entries, key order inside it and across blocks
+        for block in table.iter_blocks():
+            if block.error is None:
+                report.count("table_blocks")
+            else:
+                report.add(_from_exc(block.error, file=path))
+                ok = False
+    return ok
+
+
+def verify_checkpoint(prefix_target, report: Report, *, show_progress: bool = True, label: str = "") -> None:
+    import glob
+
+    from ..checkpoint.reader import load_checkpoint
+    from ..errors import TFFormatsError
+
+    prefix = prefix_target
+    is_v2 = os.path.isfile(prefix + ".index")
+    if is_v2:
+        table_files = [prefix + ".index"]
+    elif any(c in prefix for c in "*?["):
+        table_files = sorted(glob.glob(prefix))
+    else:
+        table_files = [prefix]
+    tables_ok = all([verify_table(f, report) for f in table_files])
+    try:
+        reader = load_checkpoint(prefix, verify_checksums=True)
+    except ImportError as exc:
+        report.add(problem(f"cannot read this checkpoint format here ({exc})", file=prefix))
+        return
+    except (TFFormatsError, OSError) as exc:
+        if tables_ok:
+            report.add(_from_exc(exc, file=prefix))
+        return
+    with reader:
+        backend = reader.backend
+        if reader.format == "v2":
+            for k in range(backend.num_shards):
+                sp = backend.shard_path(k)
+                if not os.path.isfile(sp):
+                    report.add(problem(f"data shard {k} of {backend.num_shards} is missing", file=sp))
+                else:
+                    report.count("data_shards")
+        names = list(reader.keys())
+        sizes = {}
+        for n in names:
+            try:
+                if reader.get_dtype(n) != "string":
+                    sizes[n] = reader.nbytes(n)
+                else:
+                    e = backend.entry(n) if hasattr(backend, "entry") else None
+                    sizes[n] = e.size if e is not None and not len(e.slices) else 0
+            except (TFFormatsError, OSError):
+                sizes[n] = 0
+        total = sum(sizes.values())
+        missing_shard_msgs = set()
+        failed = set()
+        with progress(total, f"verifying {label or os.path.basename(prefix)}", unit="B", enabled=show_progress) as bar:
+            for n in names:
+                try:
+                    _verify_tensor(reader, n)
+                    report.count("tensors")
+                    report.count("tensor_bytes", sizes[n])
+                except (TFFormatsError, OSError) as exc:
+                    failed.add(n)
+                    p = _from_exc(exc, file=prefix, entry=n)
+                    if "is missing" in p["message"]:
+                        # one line per missing shard is enough
+                        if p["file"] in missing_shard_msgs or any(p["file"] == q["file"] for q in report.problems):
+                            missing_shard_msgs.add(p["file"])
+                            continue
+                        missing_shard_msgs.add(p["file"])
+                    report.add(p)
+                bar.update(sizes[n])
+        try:
+            graph = reader.object_graph if "_CHECKPOINTABLE_OBJECT_GRAPH" not in failed else None
+        except TFFormatsError as exc:
+            report.add(_from_exc(exc, file=prefix, entry="_CHECKPOINTABLE_OBJECT_GRAPH"))
+            graph = None
+        if graph is not None:
+            report.count("object_graph_nodes", len(graph.nodes))
+            # keys of objects that save under key + suffix (iterators, tables) count as present
+            for key, owner in graph.keys_without_tensors(names):
+                report.add(
+                    problem(
+                        f"the object graph names checkpoint key {key!r} (of {owner or 'the root'}) but the checkpoint has no such tensor",
+                        file=prefix,
+                        entry="_CHECKPOINTABLE_OBJECT_GRAPH",
+                        severity="warning",
+                    )
+                )
+
+
+def _verify_tensor(reader, name: str) -> None:
+    """Read one tensor with checksum verification, without keeping it."""
+    if reader.format == "v2":
+        backend = reader.backend
+        e = backend.entry(name)
+        dtype = reader.get_dtype(name)
+        if not len(e.slices) and dtype not in ("string", "resource", "variant"):
+            from ..errors import UnsupportedError
+
+            try:
+                backend.view(name, verify=True)  # CRC over the mapped bytes: no copy
+                return
+            except UnsupportedError:
+                pass
+    reader.get_tensor(name)
+
+
+# -- graphs and SavedModels -------------------------------------------------------
+def verify_graph_file(target, report: Report) -> None:
+    from ._detect import graph_message
+    from ._graphcheck import check_graph_def, check_meta_graph
+
+    msg = graph_message(target)
+    report.count("graphs")
+    if target.kind == "meta_graph":
+        report.extend(check_meta_graph(msg, file=target.path))
+    else:
+        report.extend(check_graph_def(msg, file=target.path))
+    report.count("nodes", len(msg.graph_def.node) if target.kind == "meta_graph" else len(msg.node))
+
+
+def verify_saved_model(target, report: Report, *, show_progress: bool = True) -> None:
+    from ..errors import TFFormatsError
+    from ..proto import pb
+    from ._detect import load_saved_model_proto
+    from ._graphcheck import check_meta_graph
+
+    d = target.path
+    pbfile = os.path.join(d, target.details.get("file", "saved_model.pb"))
+    try:
+        sm = load_saved_model_proto(target)
+    except (TFFormatsError, OSError) as exc:
+        report.add(_from_exc(exc, file=pbfile))
+        sm = None
+    except Exception as exc:  # CLIError from detection
+        report.add(problem(str(exc), file=pbfile))
+        sm = None
+    if sm is not None:
+        if not len(sm.meta_graphs):
+            report.add(problem("the SavedModel has no meta graph", file=pbfile))
+        seen_tags = set()
+        for i, m in enumerate(sm.meta_graphs):
+            tags = ",".join(sorted(m.meta_info_def.tags))
+            if tags in seen_tags:
+                report.add(problem(f"two meta graphs have the same tag set {{{tags}}}", file=pbfile, entry=f"meta_graphs[{i}]", severity="warning"))
+            seen_tags.add(tags)
+            report.extend(check_meta_graph(m, file=pbfile, where=f"meta_graph[{tags or i}]", assets_dir=os.path.join(d, "assets")))
+            report.count("graphs")
+            report.count("nodes", len(m.graph_def.node))
+    if sm is not None:
+        # the SavedModel reader's own consistency checks (object graph, functions, variables, assets)
+        try:
+            from ..saved_model import SavedModel
+
+            for i, tags in enumerate(sorted(m.meta_info_def.tags) for m in sm.meta_graphs):
+                try:
+                    model = SavedModel(d, tags=tags)
+                except TFFormatsError:
+                    continue
+                with model:
+                    seen = {p["message"] for p in report.problems}
+                    for msg in model.problems:
+                        text = f"meta_graph[{','.join(tags) or i}]: {msg}"
+                        if text not in seen:
+                            report.add(problem(text, file=pbfile, severity="warning"))
+        except (TFFormatsError, OSError) as exc:
+            report.add(_from_exc(exc, file=pbfile, severity="warning"))
+    for fname, cls in (("keras_metadata.pb", "keras.SavedMetadata"), ("fingerprint.pb", "FingerprintDef")):
+        fp = os.path.join(d, fname)
+        if os.path.isfile(fp):
+            try:
+                with open(fp, "rb") as f:
+                    data = f.read()
+                msg_cls = pb.keras.SavedMetadata if fname.startswith("keras") else pb.FingerprintDef
+                msg_cls.FromString(data)
+                report.count("metadata_files")
+            except Exception as exc:
+                report.add(problem(f"cannot parse {fname}: {exc}", file=fp))
+    var_prefix = os.path.join(d, "variables", "variables")
+    if os.path.isfile(var_prefix + ".index"):
+        verify_checkpoint(var_prefix, report, show_progress=show_progress, label="variables")
+    elif os.path.isdir(os.path.join(d, "variables")) and any(
+        f.startswith("variables.data") for f in os.listdir(os.path.join(d, "variables"))
+    ):
+        report.add(problem("variables/variables.index is missing but data shards exist", file=var_prefix + ".index"))
+
+
+# -- entry point ---------------------------------------------------------------------
+def run(args) -> int:
+    from ._detect import detect
+
+    target = detect(args.path)
+    report = Report(args.max_problems)
+    show = not args.no_progress
+    if target.kind in ("checkpoint", "checkpoint_v1"):
+        verify_checkpoint(target.path, report, show_progress=show)
+    elif target.kind == "saved_model":
+        verify_saved_model(target, report, show_progress=show)
+    elif target.kind in ("graph_def", "frozen_graph", "meta_graph"):
+        verify_graph_file(target, report)
+    elif target.kind in ("tfrecord", "event_file", "log_dir"):
+        from . import _records
+
+        _records.verify(target, report, show_progress=show)
+    else:
+        from ._common import input_error
+
+        raise input_error(f"{target.given}: 'verify' does not handle {target.kind}")
+    ok = report.ok
+    if args.json:
+        print_json(
+            document(
+                "verify",
+                path=target.given,
+                kind=target.kind,
+                ok=ok,
+                checked=report.checked,
+                problems=report.problems,
+                truncated=report.truncated,
+            )
+        )
+    else:
+        _print_human(target, report)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _print_human(target, report: Report) -> None:
+    from ._table import human_bytes, table
+
+    checked = ", ".join(
+        f"{human_bytes(v)} of tensor data" if k == "tensor_bytes" else f"{v:,} {k.replace('_', ' ')}"
+        for k, v in report.checked.items()
+    )
+    write(f"{target.describe()}: {target.given}")
+    write(f"checked: {checked or 'nothing readable'}")
+    if report.problems:
+        rows = []
+        for p in report.problems:
+            loc = p["file"] or ""
+            if p.get("entry") is not None:
+                loc += f" [{p['entry']}]"
+            if p.get("offset") is not None:
+                loc += f" @{p['offset']}"
+            rows.append([p["severity"], loc, p["message"]])
+        write(table(["severity", "location", "problem"], rows, align="lll"))
+        if report.truncated:
+            write(f"(stopped after {report.max} problems)")
+    errors = sum(1 for p in report.problems if p["severity"] == "error")
+    warnings = len(report.problems) - errors
+    if errors:
+        write(f"FAILED: {errors} error(s), {warnings} warning(s)")
+    else:
+        write("OK: every checksum and structural check passed" + (f" ({warnings} warning(s))" if warnings else ""))
