@@ -71,14 +71,47 @@ def _parse_atheris(output: str) -> dict:
     return result
 
 
-def run_one(name: str, args, engine: str) -> dict:
+def run_harness(name: str, args, engine: str) -> dict:
+    """One harness for ``args.seconds`` / ``args.runs``, in worker processes of at most ``args.segment`` executions.
+
+    atheris' instrumentation holds on to memory as it runs (about 15 KB per
+    execution of the example harness, none without instrumentation), so a
+    long run in one process ends in the address-space cap, a false finding.
+    Each segment is a fresh worker that resumes from the shared corpus; the
+    executions add up, and the first finding ends the run.
+    """
+    if engine != "atheris" or not args.segment:
+        return run_one(name, args, engine, args.seconds, args.runs, args.seed)
+    started = time.monotonic()
+    total: dict = {"harness": name, "engine": engine, "executions": 0, "findings": [], "artifacts": [], "segments": 0}
+    while True:
+        left = args.seconds - (time.monotonic() - started)
+        want = args.segment if not args.runs else min(args.segment, args.runs - total["executions"])
+        if left < 1 or want <= 0:
+            break
+        seed = args.seed + total["segments"] if args.seed else 0
+        part = run_one(name, args, engine, left, want, seed)
+        total["segments"] += 1
+        total["executions"] += part.get("executions") or 0
+        total["findings"] += part["findings"]
+        total["artifacts"] += part.get("artifacts", [])
+        for key in ("corpus", "coverage"):
+            if part.get(key) is not None:
+                total[key] = part[key]
+        if part["findings"] or (part.get("executions") or 0) < want:  # a finding, or stopped by the clock
+            break
+    total["seconds"] = round(time.monotonic() - started, 1)
+    return total
+
+
+def run_one(name: str, args, engine: str, seconds: float, runs: int, seed: int) -> dict:
     cmd = [
         sys.executable, os.path.join(HERE, "worker.py"), engine, name,
-        "--seconds", str(args.seconds), "--timeout", str(args.timeout),
-        "--out", args.findings, "--corpus", args.corpus, "--seed", str(args.seed),
+        "--seconds", str(seconds), "--timeout", str(args.timeout),
+        "--out", args.findings, "--corpus", args.corpus, "--seed", str(seed),
     ]
-    if args.runs:
-        cmd += ["--runs", str(args.runs)]
+    if runs:
+        cmd += ["--runs", str(runs)]
     cmd += ["--mem-check", args.mem_check]
     os.makedirs(args.findings, exist_ok=True)
     before = set(glob.glob(os.path.join(args.findings, f"{name}-*")))
@@ -86,7 +119,7 @@ def run_one(name: str, args, engine: str) -> dict:
     env = dict(os.environ, PYTHONHASHSEED="0")
     try:
         proc = subprocess.run(
-            cmd, capture_output=True, text=True, errors="replace", timeout=args.seconds + 300, env=env, cwd=ROOT
+            cmd, capture_output=True, text=True, errors="replace", timeout=seconds + 300, env=env, cwd=ROOT
         )
         out, code = proc.stdout + proc.stderr, proc.returncode
     except subprocess.TimeoutExpired as exc:
@@ -173,6 +206,10 @@ def main(argv=None) -> int:
     p.add_argument("--smoke", action="store_true", help=f"CI pass: seed {SMOKE_SEED}, {SMOKE_RUNS} executions (at most {SMOKE_SECONDS} s) per harness, fresh corpus, no record")
     p.add_argument("--runs", type=int, default=0, help="stop each harness after this many executions")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--segment", type=int, default=50_000,
+        help="atheris: restart the worker (resuming from the corpus) every this many executions; 0: never",
+    )
     p.add_argument("--timeout", type=float, default=20, help="seconds one input may take before it is a hang")
     p.add_argument(
         "--mem-check", choices=["rss", "tracemalloc", "none"], default="rss",
@@ -216,7 +253,7 @@ def main(argv=None) -> int:
         if not h.available():
             print(f"{name:14} skipped: {', '.join(h.needs or h.modules)} not in this checkout", flush=True)
             continue
-        result = run_one(name, args, engine)
+        result = run_harness(name, args, engine)
         result["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         result["commit"] = commit
         status = "FINDINGS: " + "; ".join(result["findings"]) if result["findings"] else "no findings"
