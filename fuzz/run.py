@@ -145,7 +145,10 @@ def run_one(name: str, args, engine: str, seconds: float, runs: int, seed: int) 
             kind = re.search(r"(ERROR: libFuzzer: [^\n]+|Uncaught Python exception: ?\n?[^\n]*|=== [^\n]+ ===)", out)
             tb = re.findall(r'File "([^"]*/tfformats/[^"]+)", line (\d+)', out)
             where = f" at {os.path.relpath(tb[-1][0], ROOT)}:{tb[-1][1]}" if tb else ""
-            exc = re.findall(r"^([\w.]+(?:Error|Exception|Finding|Mismatch|Exit)\b[^\n]*)$", out, re.M)
+            # the exception line: "Name: message", where Name may be lower case (struct.error, zlib.error)
+            exc = re.findall(r"^([\w.]+(?:Error|Exception|Finding|Mismatch|Exit|error)\b[^\n]*)$", out, re.M)
+            if not exc:
+                exc = re.findall(r"=== Uncaught Python exception: ===\s*\n([^\n]+)", out)
             findings.append(((exc[-1] if exc else kind.group(1) if kind else f"exit {code}") + where)[:300])
         result["findings"] = findings
         result["artifacts"] = [os.path.relpath(p, ROOT) for p in new]

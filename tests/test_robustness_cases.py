@@ -933,6 +933,25 @@ def test_freeze_function_with_two_nodes_of_one_name():
         freeze_graph(meta, CFLOW_V2 / "model.ckpt", ["while/Identity_6"])
 
 
+def test_freeze_graph_with_two_top_level_nodes_of_one_name():
+    # The mutate engine renamed a saver's Assign to the name of the variable it assigns
+    # ("w_ref"); the name table kept the last of the two, so the denylisted variable
+    # came out frozen anyway.  TF refuses to import such a graph; so does freeze_graph.
+    from tfformats.graph import extract_sub_graph, freeze_graph
+
+    meta = tfformats.read_meta_graph(CFLOW_V2 / "model.ckpt.meta")
+    untouched = freeze_graph(meta, CFLOW_V2 / "model.ckpt", ["out"], variable_names_denylist=["w_ref"])
+    assert {n.name: n.op for n in untouched.node}["w_ref"] == "VariableV2"
+    assign = next(n for n in meta.graph_def.node if n.op == "Assign" and n.name.startswith("save/"))
+    assign.name = "w_ref"
+    for call in (
+        lambda: freeze_graph(meta, CFLOW_V2 / "model.ckpt", ["out"], variable_names_denylist=["w_ref"]),
+        lambda: extract_sub_graph(meta.graph_def, ["out"]),
+    ):
+        with pytest.raises(DataLossError, match="two nodes named 'w_ref'"):
+            call()
+
+
 def test_freeze_variable_read_with_a_stray_input_reading_itself():
     # A ReadVariableOp in a cond branch given a second data input (its own output):
     # rewritten to Identity(handle) first, then its output renamed for consumers that

@@ -106,7 +106,8 @@ def extract_sub_graph(graph_def, dest_nodes):
     """The nodes ``dest_nodes`` depend on (data, control and colocation), in graph order.
 
     Like ``tf.compat.v1.graph_util.extract_sub_graph``; the library and
-    versions are copied.  Raises ``InvalidArgumentError`` for unknown names.
+    versions are copied.  Raises ``InvalidArgumentError`` for unknown names
+    and ``DataLossError`` for a graph in which two nodes share a name.
     """
     from ..proto import pb
 
@@ -114,6 +115,11 @@ def extract_sub_graph(graph_def, dest_nodes):
     by_name = {}
     order = {}
     for i, n in enumerate(graph_def.node):
+        if n.name in by_name:
+            # TensorFlow refuses to import such a graph; which of the two is meant cannot be told
+            raise DataLossError(
+                f"the graph has two nodes named {n.name!r} (nodes {order[n.name]} and {i}); node names must be unique"
+            )
         by_name[n.name] = n
         order[n.name] = i
     missing = [d for d in dest if d not in by_name]
