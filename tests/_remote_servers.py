@@ -407,3 +407,22 @@ def counting_memory_fs():
 
     fsspec.register_implementation("countmem", CountingMemoryFS, clobber=True)
     return CountingMemoryFS
+
+
+SERVER_KINDS = ["nginx", "stdlib"]
+
+
+def start(kind: str, root, scratch_factory):
+    """A server of ``kind`` over ``root``; skips the test when nginx is wanted and not installed.
+
+    ``scratch_factory`` is pytest's ``tmp_path_factory`` (nginx needs a folder for its config).
+    The callers' module-scoped fixtures run every remote test against both servers.
+    """
+    import pytest
+
+    if kind == "nginx":
+        binary = find_nginx()
+        if binary is None:
+            pytest.skip("nginx is not installed (apt-get install nginx-light); the stdlib server runs instead")
+        return NginxServer(root, scratch_factory.mktemp("nginx"), binary)
+    return StdlibServer(root)

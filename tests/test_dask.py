@@ -222,15 +222,9 @@ def test_corrupt_record_fails_on_the_worker_with_its_location(client, tmp_path):
 
 
 # -- remote files on the cluster ----------------------------------------------------------
-@pytest.fixture(scope="module", params=["nginx", "stdlib"])
+@pytest.fixture(scope="module", params=servers.SERVER_KINDS)
 def server(request, tmp_path_factory):
-    if request.param == "nginx":
-        binary = servers.find_nginx()
-        if binary is None:
-            pytest.skip("nginx is not installed (apt-get install nginx-light); the stdlib server runs instead")
-        srv = servers.NginxServer(EXAMPLES, tmp_path_factory.mktemp("nginx"), binary)
-    else:
-        srv = servers.StdlibServer(EXAMPLES)
+    srv = servers.start(request.param, EXAMPLES, tmp_path_factory)
     yield srv
     srv.close()
 

@@ -82,15 +82,9 @@ def served(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="module", params=["nginx", "stdlib"])
+@pytest.fixture(scope="module", params=servers.SERVER_KINDS)
 def server(request, served, tmp_path_factory):
-    if request.param == "nginx":
-        binary = servers.find_nginx()
-        if binary is None:
-            pytest.skip("nginx is not installed (apt-get install nginx-light); the stdlib server runs instead")
-        srv = servers.NginxServer(served, tmp_path_factory.mktemp("nginx"), binary)
-    else:
-        srv = servers.StdlibServer(served)
+    srv = servers.start(request.param, served, tmp_path_factory)
     yield srv
     srv.close()
 

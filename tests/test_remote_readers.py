@@ -152,15 +152,9 @@ def test_fsspec_open_file_objects():
 
 
 # -- HTTP -----------------------------------------------------------------------------------
-@pytest.fixture(scope="module", params=["nginx", "stdlib"])
+@pytest.fixture(scope="module", params=servers.SERVER_KINDS)
 def server(request, tmp_path_factory):
-    if request.param == "nginx":
-        binary = servers.find_nginx()
-        if binary is None:
-            pytest.skip("nginx is not installed (apt-get install nginx-light); the stdlib server runs instead")
-        srv = servers.NginxServer(DATA, tmp_path_factory.mktemp("nginx"), binary)
-    else:
-        srv = servers.StdlibServer(DATA)
+    srv = servers.start(request.param, DATA, tmp_path_factory)
     yield srv
     srv.close()
 
