@@ -255,6 +255,30 @@ def test_fresh_logs_of_other_writers_agree_with_tensorboard(tmp_path, which):
             assert [e.SerializeToString() for e in tfev.iter_events(f)] == theirs
 
 
+import gen_event_restarts as restarts  # noqa: E402
+
+
+@pytest.mark.parametrize("purge", [False, True])
+@pytest.mark.parametrize("which", sorted(restarts.GENERATORS))
+def test_fresh_restarted_logs_agree_with_tensorboard(tmp_path, which, purge):
+    # TensorBoard's EventAccumulator(purge_orphaned_data=purge) and read_events(purge_orphaned_data=purge)
+    logdir = str(tmp_path / which)
+    restarts.GENERATORS[which](logdir)
+    arrays: dict = {}
+    view = writers.tensorboard_view(logdir, arrays, purge=purge)
+    counts = check_against_tensorboard(tfev.read_events(logdir, purge_orphaned_data=purge), view, arrays)
+    assert counts["scalars"] > 0
+
+
+@pytest.mark.parametrize("which", sorted(WRITERS))
+def test_purging_the_logs_of_other_writers_agrees_with_tensorboard(tmp_path, which):
+    logdir = str(tmp_path / which)
+    WRITERS[which](logdir)
+    arrays: dict = {}
+    view = writers.tensorboard_view(logdir, arrays, purge=True)
+    check_against_tensorboard(tfev.read_events(logdir, purge_orphaned_data=True), view, arrays)
+
+
 def test_committed_writer_fixtures_agree_with_summary_iterator():
     n = 0
     for files in tfev.find_runs(os.path.join(DATA, "event_writers")).values():

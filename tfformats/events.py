@@ -32,8 +32,10 @@ with :func:`tfformats.tensor.tensor_to_numpy`.  Values of the ``hparams``
 plugin keep their data in the plugin metadata: their ``tensors`` rows hold
 that content (``HParamsPluginData`` bytes).  Files from PyTorch,
 tensorboardX and the Keras callback read the same way.  Restarts are not
-purged (TensorBoard hides steps re-run after a ``SessionLog.START``):
-every row is kept and the restart is in ``session_logs``.
+purged by default (TensorBoard hides steps re-run after a
+``SessionLog.START``): every row is kept and the restart is in
+``session_logs``; ``read_events(..., purge_orphaned_data=True)`` hides them
+as TensorBoard does.
 
 A truncated last record — a writer still running — ends a file quietly.
 """
@@ -705,6 +707,13 @@ class _Decoder:
         for c in sc.values():
             c.clear()
 
+    def row_counts(self) -> dict:
+        """``{kind: rows read so far}`` (scalars after :meth:`flush_scalars`)."""
+        counts = {k: len(c["run"]) for k, c in self.cols.items() if k != "scalars"}
+        if "scalars" in self.cols:
+            counts["scalars"] = sum(len(c[0]) for c in self.scalar_chunks)
+        return counts
+
     def scalar_columns(self) -> dict:
         """All scalars read, as columns (after :meth:`flush_scalars`)."""
         chunks = self.scalar_chunks
@@ -1198,12 +1207,19 @@ def read_events(
     runs: Union[str, Iterable[str], None] = None,
     verify: bool = True,
     errors: str = "raise",
+    purge_orphaned_data: bool = False,
 ) -> EventLog:
     """Read a log directory (every run, recursively) or one event file into an :class:`EventLog`.
 
     ``kinds`` limits what is kept (e.g. ``["scalars"]``, faster), ``tags``
     and ``runs`` select by name.  ``verify`` checks record CRCs;
     ``errors="skip"`` skips damaged records instead of raising.
+    ``purge_orphaned_data``: drop what a restart made obsolete, as
+    TensorBoard does: every ``SessionLog.START`` of a run after its first
+    (a restarted TF1 session, PyTorch's ``purge_step``), at step T in a file
+    with ``file_version`` 2, hides the rows of the run's earlier files with
+    steps >= T.  Off by default: every row is kept and the restarts are in
+    ``session_logs``.
     Also accepts an ``bytes`` object or open binary file holding one event file.
     """
     if isinstance(path, (str, os.PathLike)):
@@ -1213,16 +1229,87 @@ def read_events(
     if runs is not None:
         wanted = {runs} if isinstance(runs, str) else set(runs)
         found = {r: f for r, f in found.items() if r in wanted}
+    want_kinds = kinds
+    if purge_orphaned_data and kinds is not None:
+        want_kinds = {kinds} if isinstance(kinds, str) else set(kinds)
+        kinds = [*want_kinds, "session_logs"]
     dec = _Decoder(kinds, tags)
+    rows_after: list = []  # per file read: {kind: number of rows read so far}
     for run, files in found.items():
         for f in files:
             for _ in dec.feed_file(run, f, verify, errors, batched=_BULK):
                 pass
             dec.flush_scalars()
+            rows_after.append(dec.row_counts())
     if "scalars" in dec.cols:
         dec.cols["scalars"] = dec.scalar_columns()
     tables = {k: Table(k, dec.cols[k]) for k in (*KINDS, *_EVENT_KINDS) if k in dec.cols}
+    if purge_orphaned_data:
+        _purge_orphaned(tables, dec.files, rows_after)
+        if want_kinds is not None and "session_logs" not in want_kinds:
+            del tables["session_logs"]
     return EventLog(tables, sorted(found), dec.files)
+
+
+# what TensorBoard's accumulator purges at a restart: its summary data (graphs and run
+# metadata become tensors of the graphs plugin there), not session logs or meta graphs
+_PURGED_KINDS = (*KINDS, "graphs", "run_metadata")
+
+
+def _file_version(version: Optional[str]) -> float:
+    """``"brain.Event:2"`` -> 2.0; 0.0 when absent or unreadable."""
+    try:
+        return float(version.rsplit(":", 1)[1]) if version else 0.0
+    except (IndexError, ValueError):
+        return 0.0
+
+
+def _purge_orphaned(tables: dict, files: list, rows_after: list) -> None:
+    """Drop the rows a ``SessionLog.START`` made obsolete (see :func:`read_events`), in place.
+
+    As in TensorBoard, the first START of a run opens its first session and
+    purges nothing; each later one is a restart.  Rows are in file order and
+    ``rows_after[i][kind]`` counts a table's rows
+    after file ``i``, so each row's file is known; a START in file ``k`` of
+    a run hides that run's rows from files before ``k`` with steps at or
+    past its step.  TensorBoard also drops such rows written before the
+    START inside file ``k``; writers put it first in a new file, so this
+    granularity meets theirs.  Files without ``file_version`` 2 get
+    TensorBoard's older out-of-order-steps rule there; nothing is purged
+    for them here.
+    """
+    logs = tables.get("session_logs")
+    if logs is None or not len(logs):
+        return
+
+    def file_index(kind: str, n: int) -> np.ndarray:
+        bounds = np.fromiter((r.get(kind, 0) for r in rows_after), np.int64, len(rows_after))
+        return np.searchsorted(bounds, np.arange(n), side="right")
+
+    log_files = file_index("session_logs", len(logs))
+    starts = []
+    seen: set = set()
+    for run, step, status, k in zip(logs["run"], logs["step"].tolist(), logs["status"], log_files.tolist()):
+        if status != "START" or k >= len(files) or _file_version(files[k][2]) < 2:
+            continue
+        if run not in seen:  # a run's first START is its first session, not a restart
+            seen.add(run)
+            continue
+        starts.append((run, step, int(k)))
+    if not starts:
+        return
+    for kind in _PURGED_KINDS:
+        t = tables.get(kind)
+        if t is None or not len(t):
+            continue
+        run_col = np.asarray(t["run"], dtype=object)
+        steps = t["step"]
+        where = file_index(kind, len(t))
+        keep = np.ones(len(t), bool)
+        for run, step, k in starts:
+            keep &= ~((run_col == run) & (where < k) & (steps >= step))
+        if not keep.all():
+            tables[kind] = t._take(np.flatnonzero(keep))
 
 
 def iter_summaries(

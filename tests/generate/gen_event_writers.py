@@ -473,8 +473,9 @@ def event_runs(logdir: str) -> dict:
     return dict(sorted(runs.items()))
 
 
-def tensorboard_view(logdir: str, npz: dict, prefix: str = "") -> dict:
-    """What TensorBoard's ``EventAccumulator`` reads from each run of ``logdir``."""
+def tensorboard_view(logdir: str, npz: dict, prefix: str = "", purge: bool = False) -> dict:
+    """What TensorBoard's ``EventAccumulator`` reads from each run of ``logdir``
+    (``purge``: with its ``purge_orphaned_data``, which hides what restarts re-ran)."""
     from tensorboard.backend.event_processing import plugin_event_accumulator as pea
     from tensorboard.util import tensor_util
 
@@ -482,7 +483,7 @@ def tensorboard_view(logdir: str, npz: dict, prefix: str = "") -> dict:
     for run, path in event_runs(logdir).items():
         acc = pea.EventAccumulator(
             path, size_guidance={pea.TENSORS: 0, pea.GRAPH: 0, pea.META_GRAPH: 0, pea.RUN_METADATA: 0},
-            purge_orphaned_data=False,
+            purge_orphaned_data=purge,
         )
         acc.Reload()
         tags = acc.Tags()
