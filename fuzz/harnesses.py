@@ -695,6 +695,15 @@ def _events_once(data: bytes) -> None:
     from_dir = _attempt(tfev.read_events, d)
     if from_dir is not None and log is not None:
         _check(len(from_dir.scalars) == len(log.scalars), "reading a log directory differs from reading the bytes")
+    # the same file twice in one run: its STARTs (if any) then purge rows of the first copy
+    write("logs/train/events.out.tfevents.1700000001.fuzz", data)
+    kept = _attempt(tfev.read_events, d)
+    purged = _attempt(tfev.read_events, d, purge_orphaned_data=True)
+    _check((kept is None) == (purged is None), "purge_orphaned_data changed whether the log reads")
+    if kept is not None and purged is not None:
+        for kind in tfev.KINDS:
+            _check(len(getattr(purged, kind)) <= len(getattr(kept, kind)), f"purging added {kind}")
+        _check(len(purged.session_logs) == len(kept.session_logs), "purging dropped session logs")
 
 
 # -- the scan command ----------------------------------------------------------------------------
