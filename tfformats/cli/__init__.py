@@ -75,7 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _error(args, command: str, message: str, code: int, kind: str) -> int:
+    from ._common import shown
+
     sys.stdout.flush()
+    message = shown(message)
     sys.stderr.write(f"tfformats {command}: error: {message}\n")
     if getattr(args, "json", False):
         print_json(document(command, error={"type": kind, "message": message, "exit_code": code}))

@@ -76,13 +76,42 @@ def document(command: str, **fields) -> dict:
     return doc
 
 
+# Local copies of remote inputs (fetched by ``_detect``): their paths are shown as the URLs they came from.
+_SHOWN_AS: list = []  # (local path prefix, URL prefix)
+
+
+def show_as(local: str, url: str) -> None:
+    """Print ``url`` wherever output would name ``local`` (or a path under it)."""
+    _SHOWN_AS.append((local.rstrip("/"), url.rstrip("/")))
+
+
+def shown(text: str) -> str:
+    for local, url in _SHOWN_AS:
+        text = text.replace(local, url)
+    return text
+
+
+def _shown_doc(obj):
+    if isinstance(obj, str):
+        return shown(obj)
+    if isinstance(obj, dict):
+        return {shown(k) if isinstance(k, str) else k: _shown_doc(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_shown_doc(v) for v in obj]
+    return obj
+
+
 def print_json(doc: dict, stream=None) -> None:
     stream = stream or sys.stdout
-    json.dump(_plain(doc), stream, indent=2, allow_nan=False, ensure_ascii=False)
+    doc = _plain(doc)
+    if _SHOWN_AS:
+        doc = _shown_doc(doc)
+    json.dump(doc, stream, indent=2, allow_nan=False, ensure_ascii=False)
     stream.write("\n")
 
 
 def write(text: str = "") -> None:
+    text = shown(text) if _SHOWN_AS else text
     sys.stdout.write(text)
     if not text.endswith("\n"):
         sys.stdout.write("\n")

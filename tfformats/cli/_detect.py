@@ -381,6 +381,12 @@ def detect(path) -> Target:
     if isinstance(given, bytes):
         given = os.fsdecode(given)
     p = given
+    from .._io.source import is_remote
+
+    if is_remote(p):
+        return _detect_remote(p)
+    if p.startswith("file://"):
+        p = p[len("file://") :]
     if os.path.isdir(p):
         return _detect_dir(p, given)
     if os.path.isfile(p):
@@ -396,6 +402,152 @@ def detect(path) -> Target:
     if shards and _is_table(shards[0]):
         return Target("checkpoint_v1", glob.escape(p) + "-?????-of-?????", given, {"format": "V1", "files": len(shards)})
     raise input_error(f"{given}: no such file, directory or checkpoint prefix")
+
+
+# -- remote URLs (fsspec) ----------------------------------------------------
+_REMOTE_HINT = (
+    "the command-line tool reads remote checkpoints and SavedModels in place and fetches single files; "
+    "download log directories and V1 checkpoints first"
+)
+
+
+def _detect_remote(url: str) -> Target:
+    """A URL: checkpoints and SavedModels are read in place (ranged reads); a single file is fetched.
+
+    Probes are metadata requests (``remote.exists``), never listings, so an
+    object store without directories works the same.
+    """
+    from .._io import remote
+    from ..errors import TFFormatsError
+
+    try:
+        if url.endswith(".index") or _DATA_SHARD.search(url):
+            from ..checkpoint._remote import resolve
+
+            return Target("checkpoint", resolve(url), url, {"format": "V2", "remote": True})
+        base = url.rstrip("/")
+        if remote.exists(base + ".index"):
+            return Target("checkpoint", base, url, {"format": "V2", "remote": True})
+        for name in ("saved_model.pb", "saved_model.pbtxt"):
+            if remote.exists(remote.join(base, name)):
+                fmt = "text" if name.endswith("txt") else "binary"
+                return Target("saved_model", base, url, {"format": fmt, "file": name, "remote": True})
+        if remote.exists(remote.join(base, "checkpoint")):
+            from ..checkpoint._remote import resolve
+
+            return Target("checkpoint", resolve(base), url, {"format": "V2", "directory": base, "remote": True})
+        single = _single_remote_index(base)
+        if single is not None:
+            return Target("checkpoint", single, url, {"format": "V2", "directory": base, "remote": True})
+        if not url.endswith("/") and remote.exists(url):
+            from ._common import show_as
+
+            local = fetch_remote(url)
+            show_as(local, url)
+            target = _detect_file(local, url)
+            target.details["fetched_from"] = url
+            return target
+    except TFFormatsError as exc:
+        raise input_error(f"{url}: {exc}") from None
+    raise input_error(f"{url}: no checkpoint, SavedModel or file at this URL ({_REMOTE_HINT})")
+
+
+def _single_remote_index(base: str):
+    """The prefix of the one ``*.index`` in a remote folder (when the store can list it), else None."""
+    from .._io import remote
+
+    try:
+        fs, path = remote.url_to_fs(base)
+        found = fs.glob(path.rstrip("/") + "/*.index")
+    except Exception:
+        return None
+    if len(found) != 1:
+        return None
+    name = found[0].rstrip("/").rsplit("/", 1)[-1]
+    return remote.join(base, name[: -len(".index")])
+
+
+_FETCHED: list = []  # temporary folders of this process, removed at exit
+
+
+def _scratch_dir() -> str:
+    import atexit
+    import shutil
+    import tempfile
+
+    d = tempfile.mkdtemp(prefix="tfformats-fetch-")
+    if not _FETCHED:
+        atexit.register(lambda: [shutil.rmtree(x, ignore_errors=True) for x in _FETCHED])
+    _FETCHED.append(d)
+    return d
+
+
+def fetch_remote(url: str, into: str | None = None) -> str:
+    """Download one remote file into a temporary folder (kept until exit); its local path."""
+    from .._io import remote
+
+    fs, path = remote.url_to_fs(url)
+    name = path.rstrip("/").rsplit("/", 1)[-1] or "file"
+    local = os.path.join(into or _scratch_dir(), name)
+    try:
+        fs.get_file(path, local)
+    except Exception as exc:
+        raise input_error(f"{url}: fetching the file failed: {exc}") from None
+    return local
+
+
+def localize(target: Target) -> Target:
+    """The same input as local files: a remote checkpoint or SavedModel is downloaded first.
+
+    For commands that read every byte anyway (``verify``, ``scan``): the
+    whole checkpoint (index and shards) or SavedModel directory is fetched.
+    """
+    if not target.details.get("remote"):
+        return target
+    from .._io import remote
+    from ._common import show_as
+
+    d = _scratch_dir()
+    if target.kind == "saved_model":
+        fs, path = remote.url_to_fs(target.path)
+        root = path.rstrip("/")
+        local = os.path.join(d, "saved_model")
+        try:
+            files = [f for f in fs.find(root) if f.startswith(root + "/")]
+        except Exception as exc:
+            raise input_error(f"{target.given}: listing the SavedModel's files failed: {exc}") from None
+        for f in files:
+            rel = f[len(root) + 1 :]
+            parts = [x for x in rel.split("/") if x]
+            if not parts or any(x in (".", "..") for x in parts):
+                continue  # never write outside the scratch folder
+            dest = os.path.join(local, *parts[:-1])
+            os.makedirs(dest, exist_ok=True)
+            fetch_remote(remote.join(target.path, *parts), dest)
+        if not os.path.isdir(local):
+            raise input_error(f"{target.given}: fetching the SavedModel failed (the server lists no files)")
+        show_as(local, target.path)
+    else:
+        from ..checkpoint.bundle import data_path
+        from ..checkpoint.reader import load_checkpoint
+        from ..errors import TFFormatsError
+
+        prefix = target.path
+        try:
+            reader = load_checkpoint(prefix)  # reads the index only
+            num_shards = reader.num_shards
+            reader.close()
+        except TFFormatsError as exc:
+            raise input_error(f"{target.given}: {exc}") from None
+        index = fetch_remote(prefix + ".index", d)
+        for k in range(num_shards):
+            fetch_remote(data_path(prefix, k, num_shards), d)
+        local = index[: -len(".index")]
+        show_as(d, prefix.rsplit("/", 1)[0])
+    out = detect(local)
+    out.given = target.given
+    out.details["fetched_from"] = target.given
+    return out
 
 
 def _detect_dir(p: str, given: str) -> Target:
@@ -507,13 +659,18 @@ def load_saved_model_proto(target: Target):
     if msg is not None:
         return msg
     fname = target.details.get("file", "saved_model.pb")
-    full = os.path.join(target.path, fname)
+    full = join_path(target, fname)
     if fname.endswith(".cpb"):
         from ..errors import UnsupportedError
 
         raise UnsupportedError("chunked SavedModels (saved_model.cpb) are not supported", path=full)
-    with open(full, "rb") as f:
-        data = f.read()
+    if target.details.get("remote"):
+        from .._io import remote
+
+        data = remote.read_bytes(full)
+    else:
+        with open(full, "rb") as f:
+            data = f.read()
     name, msg, fmt = parse_graph_message(data, path=full, hint="SavedModel")
     if name != "SavedModel":
         from ..errors import DataLossError
@@ -521,6 +678,36 @@ def load_saved_model_proto(target: Target):
         raise DataLossError("cannot parse the SavedModel protobuf", path=full)
     target.details["message"] = msg
     return msg
+
+
+def join_path(target: Target, *names: str) -> str:
+    """``target.path/names...``, a URL for a remote target."""
+    if target.details.get("remote"):
+        from .._io import remote
+
+        return remote.join(target.path, *names)
+    return os.path.join(target.path, *names)
+
+
+def file_exists(target: Target, path: str) -> bool:
+    if target.details.get("remote"):
+        from .._io import remote
+
+        return remote.exists(path)
+    return os.path.isfile(path)
+
+
+def file_size(target: Target, path: str):
+    """A file's size in bytes (None when it cannot be told)."""
+    if target.details.get("remote"):
+        from .._io import remote
+
+        try:
+            fs, p = remote.url_to_fs(path)
+            return int(fs.size(p))
+        except Exception:
+            return None
+    return os.path.getsize(path) if os.path.isfile(path) else None
 
 
 def graph_message(target: Target):

@@ -79,8 +79,10 @@ class CheckpointSource(TensorSource):
         self.path = target.path
         prefix = target.path
         if target.kind == "saved_model":
-            prefix = os.path.join(target.path, "variables", "variables")
-            if not os.path.isfile(prefix + ".index"):
+            from ._detect import file_exists, join_path
+
+            prefix = join_path(target, "variables", "variables")
+            if not file_exists(target, prefix + ".index"):
                 self.reader = None
                 return
         try:

@@ -80,7 +80,9 @@ def checkpoint_summary(target, *, prefix_override: str | None = None) -> dict:
             import glob
 
             files += sorted(glob.glob(reader.prefix)) if any(c in reader.prefix for c in "*?[") else [reader.prefix]
-        file_rows = [{"path": f, "bytes": os.path.getsize(f) if os.path.isfile(f) else None} for f in files]
+        from ._detect import file_size
+
+        file_rows = [{"path": f, "bytes": file_size(target, f)} for f in files]
         og = None
         try:
             graph = reader.object_graph
@@ -172,7 +174,7 @@ def _graph(target, args):
     from ._detect import graph_message
 
     msg = graph_message(target)
-    summary = summarize_graph(msg, path=target.path)
+    summary = summarize_graph(msg, path=target.given)
     s = {"format": target.details.get("format"), "summary": summary.to_dict()}
     return s, f"kind: {target.kind} ({s['format']})\n{summary}"
 
@@ -186,7 +188,9 @@ def _saved_model(target, args):
         doc = sm.to_dict()
         summary = sm.summary()
         reprs = repr(sm)
-    var = checkpoint_summary(target) if os.path.isfile(os.path.join(d, "variables", "variables.index")) else None
+    from ._detect import file_exists, join_path
+
+    var = checkpoint_summary(target) if file_exists(target, join_path(target, "variables", "variables.index")) else None
     s = {"format": doc.get("encoding"), "saved_model": doc, "checkpoint": var}
     lines = [f"kind: saved_model ({doc.get('encoding')})", reprs, f"tag sets: {doc['tag_sets']}"]
     if var:

@@ -278,9 +278,9 @@ def verify_saved_model(target, report: Report, *, show_progress: bool = True) ->
 
 # -- entry point ---------------------------------------------------------------------
 def run(args) -> int:
-    from ._detect import detect
+    from ._detect import detect, localize
 
-    target = detect(args.path)
+    target = localize(detect(args.path))  # reads every byte: a remote input is fetched first
     report = Report(args.max_problems)
     show = not args.no_progress
     if target.kind in ("checkpoint", "checkpoint_v1"):
