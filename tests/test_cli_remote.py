@@ -137,3 +137,10 @@ def test_diff_and_export_take_urls(capsys, server, tmp_path):
         assert sorted(a.files) == sorted(b.files) and a.files
         for k in a.files:
             np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_a_file_url_is_a_local_path(capsys):
+    path = (DATA / "remote" / "tf2").resolve()
+    code, via_url = run_cli_json(capsys, "ls", f"file://{path}")
+    assert code == 0
+    assert _without_paths(via_url) == _without_paths(run_cli_json(capsys, "ls", path)[1])
