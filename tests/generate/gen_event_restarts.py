@@ -17,7 +17,6 @@ Needs TensorFlow and TensorBoard (the differential environment).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -78,17 +77,10 @@ def main() -> None:
     logdir = os.path.join(OUT, "logdir")
     for name, gen in GENERATORS.items():
         gen(os.path.join(logdir, name))
-    import tensorboard
-    import tensorflow as tf
-
     npz: dict = {}
     views = {mode: writers.tensorboard_view(logdir, npz, prefix=mode + ":", purge=(mode == "purged"))
              for mode in ("kept", "purged")}
-    expected = {"tensorflow": tf.__version__, "tensorboard": tensorboard.__version__, "views": views}
-    with open(os.path.join(OUT, "expected.json"), "w") as f:
-        json.dump(expected, f, indent=1, sort_keys=True)
-    np.savez(os.path.join(OUT, "expected.npz"), **npz)
-    total = sum(os.path.getsize(os.path.join(r, n)) for r, _, ns in os.walk(OUT) for n in ns)
+    total = writers.write_expected(OUT, {"views": views}, npz)
     print(f"wrote {len(GENERATORS)} runs, {total / 1e3:.1f} kB in all, into {OUT}")
 
 

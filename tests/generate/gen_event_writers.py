@@ -514,20 +514,26 @@ def main() -> None:
     gen_keras(os.path.join(OUT, "tf_keras"), "tf_keras")
     gen_tf1_extra(os.path.join(OUT, "tf1_extra"))
     gen_tf2_extra(os.path.join(OUT, "tf2_extra"))
-    import tensorboard
-    import tensorflow as tf
-
     npz: dict = {}
     tops = {}
     for top in sorted(os.listdir(OUT)):
         if os.path.isdir(os.path.join(OUT, top)):
             tops[top] = tensorboard_view(os.path.join(OUT, top), npz, prefix=top + ":")
-    expected = {"tensorflow": tf.__version__, "tensorboard": tensorboard.__version__, "logdirs": tops}
-    with open(os.path.join(OUT, "expected.json"), "w") as f:
-        json.dump(expected, f, indent=1, sort_keys=True)
-    np.savez(os.path.join(OUT, "expected.npz"), **npz)
-    total = sum(os.path.getsize(os.path.join(r, n)) for r, _, ns in os.walk(OUT) for n in ns)
+    total = write_expected(OUT, {"logdirs": tops}, npz)
     print(f"wrote {sum(len(v) for v in tops.values())} runs, {total / 1e6:.2f} MB in all, into {OUT}")
+
+
+def write_expected(out: str, views: dict, npz: dict) -> int:
+    """``out/expected.json`` (the versions of TF and TensorBoard, and ``views``) and ``out/expected.npz``;
+    returns the bytes of everything under ``out``."""
+    import tensorboard
+    import tensorflow as tf
+
+    expected = {"tensorflow": tf.__version__, "tensorboard": tensorboard.__version__, **views}
+    with open(os.path.join(out, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1, sort_keys=True)
+    np.savez(os.path.join(out, "expected.npz"), **npz)
+    return sum(os.path.getsize(os.path.join(r, n)) for r, _, ns in os.walk(out) for n in ns)
 
 
 if __name__ == "__main__":
