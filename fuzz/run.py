@@ -243,6 +243,10 @@ def main(argv=None) -> int:
         args.runs = args.runs or SMOKE_RUNS
         args.seed = args.seed or SMOKE_SEED
         args.corpus = tempfile.mkdtemp(prefix="tfformats-smoke-corpus-")
+        import atexit
+        import shutil
+
+        atexit.register(shutil.rmtree, args.corpus, True)
         args.no_record = True
         args.verbose = True
     engine = _engine(args.engine)

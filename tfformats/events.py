@@ -1269,8 +1269,8 @@ def _purge_orphaned(tables: dict, files: list, rows_after: list) -> None:
 
     As in TensorBoard, the first START of a run opens its first session and
     purges nothing; each later one is a restart.  Rows are in file order and
-    ``rows_after[i][kind]`` counts a table's rows
-    after file ``i``, so each row's file is known; a START in file ``k`` of
+    ``rows_after[i][kind]`` counts a table's rows after file ``i``, so each
+    row's file is known; a START in file ``k`` of
     a run hides that run's rows from files before ``k`` with steps at or
     past its step.  TensorBoard also drops such rows written before the
     START inside file ``k``; writers put it first in a new file, so this

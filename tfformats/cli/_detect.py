@@ -418,12 +418,11 @@ def _detect_remote(url: str) -> Target:
     object store without directories works the same.
     """
     from .._io import remote
+    from ..checkpoint._remote import resolve
     from ..errors import TFFormatsError
 
     try:
         if url.endswith(".index") or _DATA_SHARD.search(url):
-            from ..checkpoint._remote import resolve
-
             return Target("checkpoint", resolve(url), url, {"format": "V2", "remote": True})
         base = url.rstrip("/")
         if remote.exists(base + ".index"):
@@ -433,8 +432,6 @@ def _detect_remote(url: str) -> Target:
                 fmt = "text" if name.endswith("txt") else "binary"
                 return Target("saved_model", base, url, {"format": fmt, "file": name, "remote": True})
         if remote.exists(remote.join(base, "checkpoint")):
-            from ..checkpoint._remote import resolve
-
             return Target("checkpoint", resolve(base), url, {"format": "V2", "directory": base, "remote": True})
         single = _single_remote_index(base)
         if single is not None:
@@ -535,8 +532,10 @@ def localize(target: Target) -> Target:
         prefix = target.path
         try:
             reader = load_checkpoint(prefix)  # reads the index only
-            num_shards = reader.num_shards
-            reader.close()
+            try:
+                num_shards = reader.num_shards
+            finally:
+                reader.close()
         except TFFormatsError as exc:
             raise input_error(f"{target.given}: {exc}") from None
         index = fetch_remote(prefix + ".index", d)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 from ._common import document, print_json, write
 
@@ -174,7 +173,7 @@ def _graph(target, args):
     from ._detect import graph_message
 
     msg = graph_message(target)
-    summary = summarize_graph(msg, path=target.given)
+    summary = summarize_graph(msg, path=target.path)
     s = {"format": target.details.get("format"), "summary": summary.to_dict()}
     return s, f"kind: {target.kind} ({s['format']})\n{summary}"
 
