@@ -588,8 +588,11 @@ def decode_example(record, features=None) -> dict[str, np.ndarray]:
     features are returned, checked and reshaped.  ``record`` may also be a
     ``tf.train.Example``-like protobuf message.
     """
-    raw = _example_features(record)
-    specs = _specs_of(features)
+    return _decode_features(_example_features(record), _specs_of(features))
+
+
+def _decode_features(raw: dict, specs) -> dict[str, np.ndarray]:
+    """``{name: array}`` of one record's raw features, shaped by ``specs`` when given."""
     if specs is None:
         return {name: _decode_feature(r, name)[1] for name, r in raw.items()}
     out = {}
@@ -649,21 +652,8 @@ def decode_sequence_example(record, context_features=None, sequence_features=Non
     shapes as :class:`FeatureSpec` does (step shape for feature lists).
     """
     ctx_raw, lists_raw = _sequence_parts(record)
-    cspecs = _specs_of(context_features)
-    sspecs = _specs_of(sequence_features)
-    if cspecs is None:
-        ctx = {name: _decode_feature(r, name)[1] for name, r in ctx_raw.items()}
-    else:
-        ctx = {}
-        for name, spec in cspecs.items():
-            r = ctx_raw.get(name)
-            if r is None:
-                val = _missing(spec, name, None)
-                if val is not None:
-                    ctx[name] = val
-                continue
-            kind, vals = _decode_feature(r, name)
-            ctx[name] = _shaped(kind, vals, spec, name, None)
+    cspecs, sspecs = _specs_of(context_features), _specs_of(sequence_features)
+    ctx = _decode_features(ctx_raw, cspecs)
     if sspecs is None:
         lists = {name: _decode_steps(steps, name, None) for name, steps in lists_raw.items()}
     else:
