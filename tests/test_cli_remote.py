@@ -1,7 +1,8 @@
 """The command-line tool on fsspec URLs (a real HTTP server on loopback).
 
 Checkpoints and SavedModels are read in place by ranged requests (``ls``, ``show``,
-``info``); ``verify`` and ``scan`` fetch them whole first; other files are fetched.
+``info``); ``verify`` and ``scan`` fetch them whole first.  TFRecord files, event files
+and log directories stream in place for every command; other files are fetched.
 Each remote answer is compared with the answer for the same local files, which the
 other CLI tests check against TensorFlow's own reading.
 """
@@ -144,3 +145,75 @@ def test_a_file_url_is_a_local_path(capsys):
     code, via_url = run_cli_json(capsys, "ls", f"file://{path}")
     assert code == 0
     assert _without_paths(via_url) == _without_paths(run_cli_json(capsys, "ls", path)[1])
+
+
+# -- log directories, event files and TFRecords: read in place, records streamed in order
+def _as_urls(doc, local_root, url_root):
+    return json.loads(json.dumps(doc).replace(str(local_root), url_root))
+
+
+def _streamed(server, rel: str) -> bool:
+    """Every GET of the file was a ranged request: read in place, never downloaded whole."""
+    gets = [r for r in server.requests() if r.method == "GET" and r.path.endswith(rel)]
+    return bool(gets) and all(r.range for r in gets)
+
+
+@pytest.mark.parametrize("rel", ["events/logdir", "events/logdir/", "events/tf2", "events/tf1"])
+def test_info_and_verify_of_a_remote_log_dir_match_the_local_one(capsys, server, rel):
+    for command in ("info", "verify"):
+        code, local = run_cli_json(capsys, command, DATA / rel)
+        assert code == 0
+        code, remote = run_cli_json(capsys, command, f"{server.url}/{rel}")
+        assert code == 0
+        assert remote["kind"] == local["kind"] == "log_dir"
+        url = f"{server.url}/{rel.rstrip('/')}"
+        assert _without_paths(remote) == _as_urls(_without_paths(local), DATA / rel.rstrip("/"), url)
+    assert remote["checked"]["files"] >= 1 and remote["checked"]["events"] >= 1
+
+
+@pytest.mark.parametrize("name", ["examples.none.tfrecord", "examples.gzip.tfrecord", "examples.zlib.tfrecord",
+                                  "examples.snappy.tfrecord", "sequence_examples.zlib.tfrecord", "edge.none.tfrecord",
+                                  "empty.gzip.tfrecord", "empty.none.tfrecord"])
+def test_a_remote_tfrecord_is_streamed_and_read_like_the_local_one(capsys, server, name):
+    rel = f"records/{name}"
+    for command in ("info", "verify"):
+        code, local = run_cli_json(capsys, command, DATA / rel)
+        assert code == 0
+        server.reset()
+        code, remote = run_cli_json(capsys, command, f"{server.url}/{rel}")
+        assert code == 0
+        assert remote["kind"] == local["kind"] == "tfrecord"
+        assert _without_paths(remote) == _as_urls(_without_paths(local), DATA / rel, f"{server.url}/{rel}")
+        assert "tfformats-fetch" not in json.dumps(remote)
+        if (DATA / rel).stat().st_size:
+            assert _streamed(server, rel)
+
+
+def test_a_remote_event_file_is_read_in_place(capsys, server):
+    path = sorted((DATA / "events" / "tf2").rglob("*tfevents*"))[0]
+    rel = path.relative_to(DATA).as_posix()
+    code, local = run_cli_json(capsys, "info", path)
+    assert code == 0
+    server.reset()
+    code, remote = run_cli_json(capsys, "info", f"{server.url}/{rel}")
+    assert code == 0
+    assert remote["kind"] == local["kind"] == "event_file"
+    assert _without_paths(remote) == _as_urls(_without_paths(local), path, f"{server.url}/{rel}")
+    assert _streamed(server, rel)
+
+
+def test_verify_of_a_damaged_remote_tfrecord_names_the_same_record_as_the_local_copy(capsys, tmp_path):
+    root = tmp_path / "www"
+    root.mkdir()
+    raw = bytearray((DATA / "records" / "examples.none.tfrecord").read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    (root / "bad.tfrecord").write_bytes(bytes(raw))
+    code_local, local = run_cli_json(capsys, "verify", root / "bad.tfrecord")
+    srv = servers.StdlibServer(root)
+    try:
+        code_remote, remote = run_cli_json(capsys, "verify", f"{srv.url}/bad.tfrecord")
+    finally:
+        srv.close()
+    assert code_local == code_remote != 0
+    assert _without_paths(remote) == _as_urls(_without_paths(local), root / "bad.tfrecord", f"{srv.url}/bad.tfrecord")
+    assert remote["problems"] and all("record" in p["entry"] for p in remote["problems"])

@@ -195,7 +195,11 @@ def test_http_event_file_matches_tensorflow(server):
     exp = json.loads((EVENTS / "expected.json").read_text())
     url = f"{server.url}/{exp['file']}"
     assert sum(1 for _ in tfev.iter_events(url)) == exp["records"]
+    server.reset()
     assert event_rows(tfev.read_events(url)) == exp["scalars"]
+    # finding the file's run takes its metadata (HEAD), never a whole-file GET
+    gets = [r for r in server.requests() if r.method == "GET"]
+    assert gets and all(r.range for r in gets)
 
 
 def test_memory_filesystem_log_directory():

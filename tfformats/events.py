@@ -387,7 +387,16 @@ def _find_runs_remote(url: str) -> dict:
         return p if "://" in p else f"{protocol}://{p}"
 
     # Directory first: over HTTP a directory listing also answers 200, so
-    # fsspec calls it a file too; a path ending in "/" is a directory.
+    # fsspec calls it a file too; a path ending in "/" is a directory.  The
+    # file's metadata (a HEAD request) settles most cases: fsspec's HTTP
+    # isdir/isfile send GETs, which for a large file start sending all of it.
+    try:
+        info = fs.info(root)
+    except Exception:
+        info = {}
+    plain_file = info.get("type") == "file" and info.get("mimetype", "") not in ("text/html", None)
+    if plain_file and not url.endswith("/"):
+        return {".": [url]}
     is_dir = url.endswith("/") or fs.isdir(root)
     if not is_dir:
         if fs.isfile(root):

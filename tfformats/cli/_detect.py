@@ -406,16 +406,19 @@ def detect(path) -> Target:
 
 # -- remote URLs (fsspec) ----------------------------------------------------
 _REMOTE_HINT = (
-    "the command-line tool reads remote checkpoints and SavedModels in place and fetches single files; "
-    "download log directories and V1 checkpoints first"
+    "the command-line tool reads remote checkpoints, SavedModels, log directories and TFRecord files in place "
+    "and fetches other single files; download V1 checkpoints first"
 )
 
 
 def _detect_remote(url: str) -> Target:
-    """A URL: checkpoints and SavedModels are read in place (ranged reads); a single file is fetched.
+    """A URL: checkpoints, SavedModels, log directories and TFRecord files are read in place
+    (ranged reads); any other single file is fetched.
 
-    Probes are metadata requests (``remote.exists``), never listings, so an
-    object store without directories works the same.
+    A file is told by its first bytes.  Folders are probed by metadata requests
+    (``remote.exists``) before any listing, so an object store without
+    directories works the same; only a folder holding no checkpoint or
+    SavedModel is listed (for one ``.index``, then for event files).
     """
     from .._io import remote
     from ..checkpoint._remote import resolve
@@ -424,6 +427,19 @@ def _detect_remote(url: str) -> Target:
     try:
         if url.endswith(".index") or _DATA_SHARD.search(url):
             return Target("checkpoint", resolve(url), url, {"format": "V2", "remote": True})
+        # a file (over HTTP a folder is a file too, whose content is a page of links)
+        head = _remote_head(url) if not url.endswith("/") and remote.exists(url) else None
+        if head is not None and not _looks_html(head):
+            streamed = _remote_records(url, head)
+            if streamed is not None:
+                return streamed
+            from ._common import show_as
+
+            local = fetch_remote(url)
+            show_as(local, url)
+            target = _detect_file(local, url)
+            target.details["fetched_from"] = url
+            return target
         base = url.rstrip("/")
         if remote.exists(base + ".index"):
             return Target("checkpoint", base, url, {"format": "V2", "remote": True})
@@ -436,17 +452,79 @@ def _detect_remote(url: str) -> Target:
         single = _single_remote_index(base)
         if single is not None:
             return Target("checkpoint", single, url, {"format": "V2", "directory": base, "remote": True})
-        if not url.endswith("/") and remote.exists(url):
-            from ._common import show_as
-
-            local = fetch_remote(url)
-            show_as(local, url)
-            target = _detect_file(local, url)
-            target.details["fetched_from"] = url
-            return target
+        runs = _remote_runs(url)
+        if runs:
+            return Target("log_dir", base, url, {"remote": True, "runs": runs})
     except TFFormatsError as exc:
         raise input_error(f"{url}: {exc}") from None
     raise input_error(f"{url}: no checkpoint, SavedModel or file at this URL ({_REMOTE_HINT})")
+
+
+def _remote_head(url: str, n: int = 4096) -> bytes:
+    """The first ``n`` bytes of a remote file (one ranged request)."""
+    from .._io import remote
+
+    with remote.open_stream(url, block_size=n) as f:
+        return f.read(n)
+
+
+def _looks_html(head: bytes | None) -> bool:
+    start = (head or b"")[:64].lstrip().lower()
+    return start.startswith((b"<!doctype html", b"<html"))
+
+
+def _remote_runs(url: str) -> dict | None:
+    """``{run: [event file URLs]}`` under a remote folder, None when it holds none (or cannot be listed)."""
+    from ..errors import TFFormatsError
+    from ..events import find_runs
+
+    try:
+        runs = find_runs(url)
+    except (TFFormatsError, OSError, ValueError):
+        return None
+    if not runs or _single_file_run(runs, url):
+        return None
+    return runs
+
+
+def _single_file_run(runs: dict, url: str) -> bool:
+    """``find_runs`` of a file URL answers the file itself as run ``"."``."""
+    return list(runs) == ["."] and runs["."] == [url]
+
+
+def _remote_records(url: str, head: bytes) -> Target | None:
+    """A remote TFRecord or event file, recognized from its first bytes and read in place
+    (records stream front to back); None for anything else (fetched and detected as a file)."""
+    if not head:
+        return Target("tfrecord", url, url, {"compression": "NONE", "empty": True, "remote": True})
+    comp = tfrecord_compression(head)
+    if comp == "":
+        rec = _first_record_in(head)
+        if rec is not None and is_event_record(rec):
+            return Target("event_file", url, url, {"remote": True})
+    if comp is None and head[:1] != b"\x0a":
+        from .._io import records as _rec
+
+        if _rec.detect_compression(head[: _rec._DETECT_BYTES]) == _rec.SNAPPY:
+            comp = "SNAPPY"
+    if comp is None:
+        return None
+    return Target("tfrecord", url, url, {"compression": comp or "NONE", "remote": True})
+
+
+def _first_record_in(head: bytes) -> bytes | None:
+    """The first record of an uncompressed TFRecord stream when ``head`` holds all of it, CRCs right."""
+    from .._io import crc
+
+    if not _record_header_ok(head):
+        return None
+    (length,) = struct.unpack_from("<Q", head)
+    if 12 + length + 4 > len(head):
+        return None
+    data = head[12 : 12 + length]
+    if struct.unpack_from("<I", head, 12 + length)[0] != crc.masked_value(data):
+        return None
+    return data
 
 
 def _single_remote_index(base: str):
@@ -498,9 +576,10 @@ def localize(target: Target) -> Target:
 
     For commands that read every byte anyway (``verify``, ``scan``): the
     whole checkpoint (index and shards) or SavedModel directory is fetched.
+    TFRecord and event files stay remote: their records stream in order.
     """
-    if not target.details.get("remote"):
-        return target
+    if not target.details.get("remote") or target.kind in ("tfrecord", "event_file", "log_dir"):
+        return target  # local, or records read front to back as they stream in
     from .._io import remote
     from ._common import show_as
 

@@ -8,17 +8,17 @@ Event payloads are parsed as ``tensorflow.Event`` protos here, which is all
 
 from __future__ import annotations
 
-import os
-
 from ._graphcheck import problem
 
 
 def _event_files(target) -> list[str]:
     from ._detect import find_event_files
 
-    if target.kind == "log_dir":
-        return find_event_files(target.path)
-    return [target.path]
+    if target.kind != "log_dir":
+        return [target.path]
+    if "runs" in target.details:  # a remote folder, listed once by detection
+        return [f for files in target.details["runs"].values() for f in files]
+    return find_event_files(target.path)
 
 
 # -- verify ------------------------------------------------------------------------
@@ -78,6 +78,7 @@ def _check_event(data: bytes, i: int, path: str, report) -> None:
 # -- info ----------------------------------------------------------------------------
 def tfrecord_info(target, *, show_progress: bool = True) -> tuple[dict, str]:
     from .. import records
+    from ._detect import file_size
     from ._table import human_bytes, key_values
 
     comp = target.details.get("compression")
@@ -102,7 +103,7 @@ def tfrecord_info(target, *, show_progress: bool = True) -> tuple[dict, str]:
     schema = _example_schema(first)
     s = {
         "compression": comp or "NONE",
-        "file_bytes": os.path.getsize(target.path),
+        "file_bytes": file_size(target, target.path),
         "num_records": n,
         "payload_bytes": total,
         "min_record_bytes": sizes_min,
@@ -113,7 +114,7 @@ def tfrecord_info(target, *, show_progress: bool = True) -> tuple[dict, str]:
         ("kind", f"tfrecord ({s['compression']})"),
         ("records", f"{n:,}"),
         ("payload", f"{human_bytes(total)} (records of {sizes_min}..{sizes_max} bytes)" if n else "0 B"),
-        ("file", human_bytes(s["file_bytes"])),
+        ("file", human_bytes(s["file_bytes"]) if s["file_bytes"] is not None else "size not reported"),
     ]
     text = key_values(pairs)
     if schema is not None:
@@ -179,7 +180,10 @@ def events_info(target, *, show_progress: bool = True) -> tuple[dict, str]:
     from ._common import progress
     from ._table import table
 
-    found = find_runs(target.path)
+    if target.kind == "event_file":
+        found = {".": [target.path]}
+    else:
+        found = target.details.get("runs") or find_runs(target.path)
     out_runs = []
     n_values = 0
     with progress(None, "reading events", enabled=show_progress) as bar:

@@ -1010,7 +1010,7 @@ def _scan_sibling_saved_models(s: Scanner, directory: str, main: str) -> None:
 def run(args) -> int:
     from ._detect import detect, localize
 
-    target = localize(detect(args.path))  # reads every byte: a remote input is fetched first
+    target = localize(detect(args.path))  # reads every byte: a remote checkpoint or SavedModel is fetched first
     scanner = scan_target(target, check_unknown=not args.no_unknown_ops, show_progress=not args.no_progress)
     min_rank = RANK[args.min_severity]
     findings = sorted(

@@ -280,7 +280,7 @@ def verify_saved_model(target, report: Report, *, show_progress: bool = True) ->
 def run(args) -> int:
     from ._detect import detect, localize
 
-    target = localize(detect(args.path))  # reads every byte: a remote input is fetched first
+    target = localize(detect(args.path))  # reads every byte: a remote checkpoint or SavedModel is fetched first
     report = Report(args.max_problems)
     show = not args.no_progress
     if target.kind in ("checkpoint", "checkpoint_v1"):
