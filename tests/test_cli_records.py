@@ -141,3 +141,19 @@ def test_verify_event_files(tmp_path, capsys):
 def test_scan_data_only(capsys):
     code, doc = run_cli_json(capsys, "scan", REC / "examples.none.tfrecord")
     assert code == 0 and doc["kind"] == "tfrecord" and doc["findings"] == []
+
+
+def test_examples_no_schema_fits_say_why(capsys, tmp_path):
+    """A feature of two kinds (TensorFlow's parse_example would fail on it for either kind): info still
+    reports the records and says which record and feature stop a schema."""
+    from tfformats import example, records
+
+    path = tmp_path / "mixed.tfrecord"
+    records.write(path, [example.encode_example({"x": [1, 2], "y": [1.0]}), example.encode_example({"x": [1.5]})])
+    code, doc = run_cli_json(capsys, "info", path)
+    assert code == 0 and doc["num_records"] == 2
+    s = doc["example_schema"]
+    assert s["message"] is None and s["features"] == [] and s["tf_code"] is None
+    assert "record 1" in s["error"] and "'x'" in s["error"] and "float32" in s["error"]
+    code, out, _ = run_cli(capsys, "info", path)
+    assert code == 0 and "no Example schema fits the first 2 records" in out

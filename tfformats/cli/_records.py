@@ -117,7 +117,9 @@ def tfrecord_info(target, *, show_progress: bool = True) -> tuple[dict, str]:
         ("file", human_bytes(s["file_bytes"]) if s["file_bytes"] is not None else "size not reported"),
     ]
     text = key_values(pairs)
-    if schema is not None:
+    if schema is not None and schema.get("error"):
+        text += f"\n\nno Example schema fits the first {schema['records_examined']} records: {schema['error']}"
+    elif schema is not None:
         from ._table import table
 
         n_ex = schema["records_examined"]
@@ -137,11 +139,15 @@ def _example_schema(payloads: list[bytes]) -> dict | None:
     when they are not ``tf.train.Example``/``SequenceExample`` protos."""
     if not payloads:
         return None
-    from ..errors import TFFormatsError
+    from ..errors import InvalidArgumentError, TFFormatsError
     from ..example import SequenceSchema, infer_schema
 
     try:
         schema = infer_schema(payloads)
+    except InvalidArgumentError as exc:
+        # Examples, but no one schema fits them (a feature of two kinds): say why
+        return {"message": None, "records_examined": len(payloads), "features": [], "tf_code": None,
+                "error": exc.message + (f" ({exc.entry})" if exc.entry else "")}
     except (TFFormatsError, ValueError):
         return None
     if isinstance(schema, SequenceSchema):
