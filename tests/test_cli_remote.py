@@ -217,3 +217,27 @@ def test_verify_of_a_damaged_remote_tfrecord_names_the_same_record_as_the_local_
     assert code_local == code_remote != 0
     assert _without_paths(remote) == _as_urls(_without_paths(local), root / "bad.tfrecord", f"{srv.url}/bad.tfrecord")
     assert remote["problems"] and all("record" in p["entry"] for p in remote["problems"])
+
+
+def test_a_url_whose_filesystem_package_is_missing_names_it(capsys):
+    import importlib.util
+
+    if importlib.util.find_spec("gcsfs") is not None:
+        pytest.skip("gcsfs is installed here")
+    for command in ("ls", "info", "verify"):
+        code, _, err = run_cli(capsys, command, "gs://bucket/logs/")
+        assert code == 3, err
+        assert "gs://bucket/logs/: no filesystem for this URL" in err and "gcsfs" in err and "internal error" not in err
+
+
+def test_find_runs_without_the_filesystem_package_raises_the_library_error():
+    import importlib.util
+
+    from tfformats.errors import UnsupportedError
+    from tfformats.events import find_runs, read_events
+
+    if importlib.util.find_spec("gcsfs") is not None:
+        pytest.skip("gcsfs is installed here")
+    for call in (find_runs, read_events):
+        with pytest.raises(UnsupportedError, match="gcsfs"):
+            call("gs://bucket/logs")

@@ -376,11 +376,10 @@ def find_runs(path) -> dict:
 
 
 def _find_runs_remote(url: str) -> dict:
-    from ._io.remote import _fsspec
+    from ._io.remote import url_to_fs
 
-    fsspec = _fsspec()
-    fs, _, paths = fsspec.get_fs_token_paths(url)
-    root = paths[0].rstrip("/")
+    fs, path = url_to_fs(url)  # UnsupportedError when the URL's filesystem package is missing
+    root = path.rstrip("/")
     protocol = url.split("://", 1)[0]
 
     def full(p: str) -> str:

@@ -425,6 +425,7 @@ def _detect_remote(url: str) -> Target:
     from ..errors import TFFormatsError
 
     try:
+        remote.url_to_fs(url)  # a missing filesystem package (gcsfs, s3fs) is said first, by name
         if url.endswith(".index") or _DATA_SHARD.search(url):
             return Target("checkpoint", resolve(url), url, {"format": "V2", "remote": True})
         # a file (over HTTP a folder is a file too, whose content is a page of links)
@@ -456,7 +457,8 @@ def _detect_remote(url: str) -> Target:
         if runs:
             return Target("log_dir", base, url, {"remote": True, "runs": runs})
     except TFFormatsError as exc:
-        raise input_error(f"{url}: {exc}") from None
+        text = str(exc)
+        raise input_error(text if text.startswith(url) else f"{url}: {text}") from None
     raise input_error(f"{url}: no checkpoint, SavedModel or file at this URL ({_REMOTE_HINT})")
 
 
