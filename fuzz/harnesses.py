@@ -873,6 +873,34 @@ def _register(name, func, modules, kind, doc, needs=None):
     HARNESSES[name] = Harness(name, func, modules, kind, doc, needs or [])
 
 
+# -- Keras weights (HDF5) ---------------------------------------------------------------------------
+def keras(data: bytes) -> None:
+    """load_keras_weights on an HDF5 file or a ``.keras`` zip (told apart by content): the
+    listing, every tensor; each value agrees with the listed shape and dtype, and a second
+    read returns the same bytes."""
+    import tfformats.keras as tk
+
+    path = write("keras/model.h5", data)
+    r = _attempt(tk.load_keras_weights, path)
+    if r is None:
+        return
+    with r:
+        repr(r)
+        shapes = r.get_variable_to_shape_map()
+        dtypes = r.get_variable_to_dtype_map()
+        unreadable = r.unreadable()
+        _check(list(shapes) == list(r) == [n for n, _ in r.list_variables()], "listings disagree")
+        for n in r:
+            v = _attempt(r.get_tensor, n)
+            if v is None:
+                continue
+            _check(n not in unreadable, f"{n!r} is listed unreadable but was read")
+            _check(list(v.shape) == shapes[n], f"{n!r}: shape {v.shape} but listed {shapes[n]}")
+            _check(v.dtype == object if dtypes[n] == "string" else v.dtype.name == dtypes[n],
+                   f"{n!r}: dtype {v.dtype} but listed {dtypes[n]}")
+            _check(_same_array(v, r.get_tensor(n)), f"{n!r}: two reads differ")
+
+
 _register(
     "table", table, ["tfformats._io.table", "tfformats._io.varint", "tfformats._io.source"], "table",
     "tfformats._io.table.Table over arbitrary bytes: items(), get(), verify()",
@@ -925,8 +953,13 @@ _register(
     ["tfformats.records"],
 )
 _register(
+    "keras", keras, ["tfformats.keras", "tfformats._io.hdf5"], "keras",
+    "load_keras_weights on a Keras .h5/.weights.h5 file or a .keras zip: listing, every tensor, dtype/shape agreement",
+    ["tfformats.keras"],
+)
+_register(
     "scan", scan,
-    ["tfformats.cli.scan", "tfformats.cli._detect", "tfformats.cli._graphcheck", "tfformats.cli._hdf5",
+    ["tfformats.cli.scan", "tfformats.cli._detect", "tfformats.cli._graphcheck", "tfformats._io.hdf5",
      "tfformats.graph.walk", "tfformats.saved_model"],
     "scan",
     "tfformats scan --json on a SavedModel directory, .pb, .pbtxt, .meta, .keras, Keras .h5 or keras_metadata.pb",

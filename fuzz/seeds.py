@@ -298,6 +298,26 @@ def scan_seeds():
     return _small(out)
 
 
+def keras_seeds():
+    """Keras HDF5 files and .keras archives, and each archive's model.weights.h5 on its own
+    (so mutations reach the HDF5 structures, not only the zip around them)."""
+    import zipfile
+
+    out = []
+    for p in _files():
+        if not p.endswith((".h5", ".keras")):
+            continue
+        data = _read(p)
+        out.append((_label(p), data))
+        if data[:4] == b"PK\x03\x04":
+            try:
+                with zipfile.ZipFile(p) as z:
+                    out.append((f"{_label(p)}:model.weights.h5", z.read("model.weights.h5")))
+            except (KeyError, zipfile.BadZipFile):
+                pass
+    return _small(out)
+
+
 @lru_cache(maxsize=None)
 def seeds(kind: str) -> tuple:
     """``((label, bytes), ...)`` for a fixture kind (a harness's ``kind``)."""

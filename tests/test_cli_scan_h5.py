@@ -39,7 +39,7 @@ def test_fixtures_cover_the_writers():
 @pytest.mark.parametrize("name", sorted(H5))
 def test_reader_matches_h5py(name):
     """The no-dependency reader finds the root attributes h5py lists, and the same model config."""
-    from tfformats.cli._hdf5 import read_root_attributes, string_value
+    from tfformats._io.hdf5 import read_root_attributes, string_value
 
     e = H5[name]
     path = str(SCAN / name)
@@ -202,7 +202,7 @@ def test_damaged_structures_are_findings(tmp_path, capsys):
     code, doc = scan_with(lambda b: b.__setitem__(text, ord("x")), "json.h5")
     assert code == 0 and ("medium", "unparsable") in _rules(doc)
     # the root object header address past the end of the file
-    from tfformats.cli._hdf5 import read_root_attributes
+    from tfformats._io.hdf5 import read_root_attributes
 
     assert read_root_attributes(str(SCAN / "tfk_lambda.h5")).superblock_version == 0  # root address at 0x40
     assert data[0x40:0x48] == (0x60).to_bytes(8, "little")
@@ -221,7 +221,7 @@ def test_damaged_structures_are_findings(tmp_path, capsys):
 
 def test_continuation_loop_is_bounded(tmp_path, capsys):
     """An object header whose continuation points back at itself (v2 header of h5_latest.h5 rewritten)."""
-    from tfformats.cli._hdf5 import MAX_HEADER_CHUNKS
+    from tfformats._io.hdf5 import MAX_HEADER_CHUNKS
 
     data = bytearray((SCAN / "h5_latest.h5").read_bytes())
     # root object header: superblock v3 at 0, root address at 8 + 4 + 3 * 8

@@ -970,3 +970,26 @@ def test_freeze_variable_read_with_a_stray_input_reading_itself():
     copies = [f for f in frozen.library.function if f.signature.name.startswith("cond_false_frozen_")]
     (node,) = [n for f in copies for n in f.node_def if n.name == "MatMul/ReadVariableOp"]
     assert node.op == "Identity" and list(node.input) == ["matmul_readvariableop_w_res"]
+
+
+def test_hdf5_dataset_whose_shape_numpy_cannot_hold(tmp_path):
+    # Finding 17 (keras harness): an empty dataset (a 0 in its shape) whose other dimension is 2**62
+    # holds no bytes, so every size check passes, but numpy refuses the shape: ValueError.
+    from tfformats import UnsupportedError
+
+    src = DATA / "keras_weights" / "variants.h5"
+    data = bytearray(src.read_bytes())
+    with tfformats.load_keras_weights(src) as r:
+        assert r.get_variable_to_shape_map()["dtypes/empty"] == [0, 3]
+        at = r._datasets["dtypes/empty"].offset
+    dims = struct.pack("<QQ", 0, 3)  # the dataspace message's dimensions
+    i = data.find(dims, at)
+    assert i > 0
+    data[i : i + 16] = struct.pack("<QQ", 0, 1 << 62)
+    p = tmp_path / "huge_empty.h5"
+    p.write_bytes(bytes(data))
+    with tfformats.load_keras_weights(p) as r:
+        assert r.get_variable_to_shape_map()["dtypes/empty"] == [0, 1 << 62]
+        with pytest.raises(UnsupportedError, match="cannot be a numpy array"):
+            r.get_tensor("dtypes/empty")
+        np.testing.assert_array_equal(r.get_tensor("dtypes/int8"), np.array([-128, 0, 127], np.int8))

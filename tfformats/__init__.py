@@ -1,7 +1,7 @@
 """tfformats: read TensorFlow's on-disk formats without TensorFlow.
 
 Checkpoints (V1 and V2), GraphDefs, MetaGraphs, SavedModels, TFRecords and
-event files, as numpy arrays and protobuf messages.  Importing the package is
+event files, and Keras weights files, as numpy arrays and protobuf messages.  Importing the package is
 cheap: submodules load on first use.
 """
 
@@ -62,6 +62,8 @@ _LAZY = {
     "read_events": "tfformats.events",
     "iter_events": "tfformats.events",
     "iter_summaries": "tfformats.events",
+    "load_keras_weights": "tfformats.keras",
+    "KerasWeights": "tfformats.keras",
 }
 
 __all__ = sorted(

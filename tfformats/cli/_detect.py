@@ -665,7 +665,7 @@ def _detect_file(p: str, given: str) -> Target:
     m = _DATA_SHARD.search(p)
     if m and os.path.isfile(p[: m.start()] + ".index"):
         return Target("checkpoint", p[: m.start()], given, {"format": "V2"})
-    from ._hdf5 import find_superblock
+    from .._io.hdf5 import find_superblock
 
     userblock = find_superblock(p, size)
     if userblock is not None:

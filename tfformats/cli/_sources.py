@@ -6,12 +6,13 @@
   :class:`tfformats.CheckpointReader`;
 - GraphDefs, frozen graphs and MetaGraphs expose their ``Const`` nodes (the
   weights of a frozen graph) by node name, decoded with
-  :func:`tfformats.tensor.tensor_to_numpy`.
+  :func:`tfformats.tensor.tensor_to_numpy`;
+- Keras ``.h5``/``.weights.h5`` files and ``.keras`` archives expose their
+  weights by HDF5 path, read by :mod:`tfformats.keras`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from ._common import input_error
@@ -170,10 +171,47 @@ class GraphConstSource(TensorSource):
         return self._consts[name]
 
 
+class KerasWeightsSource(TensorSource):
+    """The datasets of a Keras ``.h5``/``.weights.h5`` file or a ``.keras`` archive's
+    ``model.weights.h5``, by HDF5 path (through :func:`tfformats.keras.load_keras_weights`)."""
+
+    def __init__(self, target: Target) -> None:
+        from ..keras import load_keras_weights
+
+        self.kind = target.kind
+        self.path = target.path
+        self.reader = load_keras_weights(target.path)
+
+    def names(self) -> list[str]:
+        return list(self.reader)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.reader
+
+    def info(self, name: str) -> TensorInfo:
+        if name not in self.reader:
+            from ..errors import UnknownTensorError
+
+            raise UnknownTensorError(f"no tensor named {name!r}", path=self.path)
+        dtype = self.reader.get_variable_to_dtype_map()[name]
+        shape = self.reader.get_variable_to_shape_map()[name]
+        n = _numel(shape)
+        itemsize = self.reader.itemsize(name)
+        return TensorInfo(name, dtype, shape, n, n * itemsize if itemsize else None, "variable")
+
+    def get(self, name: str):
+        return self.reader.get_tensor(name)
+
+    def close(self) -> None:
+        self.reader.close()
+
+
 def open_tensors(target: Target, *, verify: bool = True) -> TensorSource:
     """A TensorSource for a detected target, or a CLIError for kinds without tensors."""
     if target.kind in ("checkpoint", "checkpoint_v1", "saved_model"):
         return CheckpointSource(target, verify=verify)
     if target.kind in ("graph_def", "frozen_graph", "meta_graph"):
         return GraphConstSource(target)
+    if target.kind in ("keras_h5", "keras_archive"):
+        return KerasWeightsSource(target)
     raise input_error(f"{target.given}: a {target.kind} holds no named tensors (try 'tfformats info')")

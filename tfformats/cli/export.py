@@ -179,6 +179,21 @@ def run(args) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
+def _prepare_value(src, name: str, info, fmt: str):
+    """:func:`_prepare` of a tensor's value; ``(None, why)`` for a value the reader lists but
+    cannot return (a Keras dataset in chunked storage, say), which is skipped like an
+    unexportable dtype."""
+    import numpy as np
+
+    from ..errors import UnsupportedError
+
+    try:
+        value = src.get_for_export(name)
+    except UnsupportedError as exc:
+        return None, exc.message
+    return _prepare(np.asarray(value), info.dtype, fmt)
+
+
 def _write_npz(src, names, infos, tmp, args, exported, skipped, bar) -> None:
     import zipfile
 
@@ -188,7 +203,7 @@ def _write_npz(src, names, infos, tmp, args, exported, skipped, bar) -> None:
     with zipfile.ZipFile(tmp, "w", compression=comp, allowZip64=True) as zf:
         for n in names:
             info = infos[n]
-            arr, stored = _prepare(np.asarray(src.get_for_export(n)), info.dtype, "npz")
+            arr, stored = _prepare_value(src, n, info, "npz")
             if arr is None:
                 skipped.append({"name": n, "dtype": info.dtype, "reason": stored})
                 continue
@@ -200,13 +215,12 @@ def _write_npz(src, names, infos, tmp, args, exported, skipped, bar) -> None:
 
 
 def _write_safetensors(src, names, infos, tmp, args, exported, skipped, bar) -> None:
-    import numpy as np
     from safetensors.numpy import save_file
 
     tensors = {}
     for n in names:
         info = infos[n]
-        arr, stored = _prepare(np.asarray(src.get_for_export(n)), info.dtype, "safetensors")
+        arr, stored = _prepare_value(src, n, info, "safetensors")
         if arr is None:
             skipped.append({"name": n, "dtype": info.dtype, "reason": stored})
             continue

@@ -266,14 +266,44 @@ def _keras_archive(target, args):
         "layer_classes": dict(sorted(classes.items())),
         "members": members,
     }
+    s["weights"], weights_line = _keras_weights(target.path)
     pairs = [
         ("kind", "keras_archive"),
         ("model", s["model_class"]),
         ("keras", s["keras_version"] or "not recorded"),
         ("layers", ", ".join(f"{k} x{v}" for k, v in s["layer_classes"].items()) or "none"),
+        ("weights", weights_line),
         ("members", ", ".join(f"{m['name']} ({human_bytes(m['bytes'])})" for m in members)),
     ]
     return s, key_values(pairs) + "\n(run 'tfformats scan' to audit it)"
+
+
+def _keras_weights(path: str) -> tuple[dict, str]:
+    """The weights summary of a Keras file (``{num_tensors, num_parameters, num_bytes,
+    unreadable, error}``) and its line of text; read by :mod:`tfformats.keras`."""
+    from ..errors import TFFormatsError
+    from ..keras import load_keras_weights
+    from ._table import human_bytes
+
+    try:
+        with load_keras_weights(path) as r:
+            shapes = r.get_variable_to_shape_map()
+            params = nbytes = 0
+            for name, shape in shapes.items():
+                n = 1
+                for d in shape:
+                    n *= d
+                params += n
+                nbytes += n * (r.itemsize(name) or 0)
+            unreadable = r.unreadable()
+    except TFFormatsError as exc:
+        return ({"num_tensors": None, "num_parameters": None, "num_bytes": None, "unreadable": {},
+                 "error": exc.message}, f"not read: {exc.message}")
+    line = f"{len(shapes)} tensors, {params:,} parameters ({human_bytes(nbytes)})"
+    if unreadable:
+        line += f"; {len(unreadable)} not readable here (see 'tfformats ls')"
+    return {"num_tensors": len(shapes), "num_parameters": params, "num_bytes": nbytes, "unreadable": unreadable,
+            "error": None}, line
 
 
 def _layer_classes(config) -> dict:
@@ -298,11 +328,11 @@ def _layer_classes(config) -> dict:
 
 
 def _keras_h5(target, args):
-    """An HDF5 file: the root group's Keras attributes, read by tfformats.cli._hdf5."""
+    """An HDF5 file: the root group's Keras attributes, read by tfformats._io.hdf5."""
     import json
 
     from ..errors import TFFormatsError
-    from ._hdf5 import read_root_attributes, string_value
+    from .._io.hdf5 import read_root_attributes, string_value
     from ._table import human_bytes, key_values
 
     attrs = read_root_attributes(target.path)  # a damaged root group: an input error
@@ -340,6 +370,7 @@ def _keras_h5(target, args):
         "attributes": sorted(attrs.attributes),
         "unreadable": unreadable,
     }
+    s["weights"], weights_line = _keras_weights(target.path)
     what = {"model": "a Keras model", "weights": "Keras weights (no model config)", "other": "HDF5 data without a "
             "Keras model config", "unknown": "unknown: the root group's attributes cannot all be read"}[content]
     pairs = [
@@ -351,6 +382,7 @@ def _keras_h5(target, args):
         ("layers", f"{s['num_layers']}: " + ", ".join(f"{k} x{v}" for k, v in classes.items()) if classes else "none"),
         ("model config", human_bytes(s["model_config_bytes"]) if s["model_config_bytes"] is not None else "none"),
         ("training config", "yes" if s["training_config"] else "no"),
+        ("weights", weights_line),
         ("root attributes", ", ".join(s["attributes"]) or "none"),
     ]
     for u in unreadable:

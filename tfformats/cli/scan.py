@@ -20,7 +20,7 @@ What is searched:
 - Keras: ``keras_metadata.pb`` (tf_keras SavedModels), the object graph's
   user-object metadata, ``config.json`` of Keras 3 ``.keras`` archives, and the
   ``model_config``/``training_config`` attributes of Keras HDF5 models (``.h5``,
-  Keras 2.12 ``.keras``; read by :mod:`tfformats.cli._hdf5`, without h5py):
+  Keras 2.12 ``.keras``; read by :mod:`tfformats._io.hdf5`, without h5py):
   ``Lambda`` layers (serialized Python bytecode), functions and classes
   imported from non-Keras modules;
 - SavedModel assets whose names escape the assets directory;
@@ -456,11 +456,11 @@ class Scanner:
         """A Keras HDF5 model (``.h5``, or a Keras 2.12 ``.keras``): the JSON of the root group's
         ``model_config`` attribute (the architecture: layers, Lambda bytecode) and
         ``training_config`` (optimizer, losses, metrics: objects Keras deserializes when it
-        compiles the loaded model), read without libhdf5 (:mod:`tfformats.cli._hdf5`).
+        compiles the loaded model), read without libhdf5 (:mod:`tfformats._io.hdf5`).
         What cannot be read is a finding: ``high`` when it may hide the model config of a file
         libhdf5 would open, ``medium`` when the file is truncated (libhdf5 refuses it)."""
         from ..errors import TFFormatsError
-        from ._hdf5 import is_truncated, read_root_attributes, string_value
+        from .._io.hdf5 import is_truncated, read_root_attributes, string_value
 
         not_audited = "its Keras model config (layers, Lambda bytecode) is not audited"
         try:

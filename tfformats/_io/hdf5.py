@@ -1,4 +1,5 @@
-"""Just enough of HDF5 to read the root group's attributes of a Keras ``.h5`` file.
+"""Just enough of HDF5 to read a Keras ``.h5`` file: the root group's attributes, and the
+weights (every dataset of the file, found by walking its groups).
 
 Keras (Keras 1/2, tf_keras, and Keras 3's legacy ``.h5`` saving), and Keras
 2.12's ``model.save("m.keras")`` without ``save_format``, write the model as
@@ -21,6 +22,15 @@ files written by h5py 3.x/libhdf5 with Keras 2.12, tf_keras 2.21, Keras 3.15):
 - string values: fixed-length strings (what h5py 2.x stored for ``bytes``) and
   variable-length strings (h5py 3.x), read from the global heap (``GCOL``).
 
+For the weights (:class:`HDF5File`, used by :mod:`tfformats.keras`): groups
+indexed by a symbol table (a version-1 B-tree of ``SNOD`` nodes, names in a
+local heap ``HEAP``) or by link messages in the group's header; datasets with
+contiguous or compact storage of integers, floats (16/32/64-bit and a
+bfloat16-shaped custom float), h5py's int8 ``FALSE``/``TRUE`` enum (bool) and
+fixed-length strings.  Other datasets are listed with the reason they are not
+read (chunked or filtered storage, variable-length, compound and other types,
+shared datatypes); a group with links in dense storage raises.
+
 What it reports as unsupported (:class:`~tfformats.errors.UnsupportedError`),
 never guesses at: attributes in "dense" storage (a fractal heap, used for more
 than 8 attributes or for large ones in files created with newer format
@@ -34,6 +44,7 @@ file and offset.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from ..errors import DataLossError, UnsupportedError
@@ -276,17 +287,19 @@ def _root_attributes(hf: _File, addr: int, out: RootAttributes, names) -> None:
                 out.unsupported.append(f"attributes in dense storage (a fractal heap at address {heap}; not read)")
 
 
-def _messages(hf: _File, addr, out: RootAttributes):
+def _messages(hf: _File, addr, out: RootAttributes | None = None, what: str = "root group"):
     """``(type, flags, body, absolute offset)`` of every message of the object header at ``addr``."""
-    first = hf.read(addr, 16, "object header")
+    first = hf.read(addr, 16, f"object header of {what}")
     if first[:4] == b"OHDR":
-        out.object_header_version = 2
+        if out is not None:
+            out.object_header_version = 2
         yield from _messages_v2(hf, addr)
     elif first[0] == 1:
-        out.object_header_version = 1
+        if out is not None:
+            out.object_header_version = 1
         yield from _messages_v1(hf, addr, first)
     else:
-        raise hf.err(f"root group object header of unknown version {first[0]}", hf.base + addr)
+        raise hf.err(f"{what} object header of unknown version {first[0]}", hf.base + addr)
 
 
 def _messages_v1(hf: _File, addr: int, first: bytes):
@@ -418,7 +431,7 @@ def _attribute(hf: _File, body: bytes, at: int, out: RootAttributes, names):
     return Attribute(name, at, cls_ver & 0x0F, bits, elem, shape, raw)
 
 
-def _dataspace(hf: _File, b: _Buf, name: str):
+def _dataspace(hf: _File, b: _Buf, name: str, what: str = "attribute"):
     version = b.u8()
     rank = b.u8()
     b.skip(1)  # flags: maximum dimensions follow the dimensions, not needed
@@ -428,11 +441,11 @@ def _dataspace(hf: _File, b: _Buf, name: str):
     elif version == 2:
         kind = b.u8()
     else:
-        raise hf.err(f"dataspace of attribute {name!r} has unknown version {version}", b.at)
+        raise hf.err(f"dataspace of {what} {name!r} has unknown version {version}", b.at)
     if kind == 2:
         return None
     if rank > 32:
-        raise hf.err(f"dataspace of attribute {name!r} has rank {rank}", b.at)
+        raise hf.err(f"dataspace of {what} {name!r} has rank {rank}", b.at)
     return tuple(b.length() for _ in range(rank))
 
 
@@ -516,3 +529,409 @@ def _global_heap_object(hf: _File, heap: int, index: int, length: int, name: str
         pos += ohead + ((osize + 7) & ~7)
     raise hf.err(f"attribute {name!r}: object {index} not found in the global heap collection at address {heap}",
                  hf.base + heap)
+
+
+# -- groups and datasets ------------------------------------------------------------
+# Keras' weights are datasets: ``model_weights/<layer>/<layer>/kernel:0`` (Keras 1/2,
+# tf_keras), ``layers/<layer>/vars/0`` (Keras 3).  h5py writes them contiguous (one run of
+# bytes), in groups indexed by a symbol table (a version-1 B-tree of SNOD nodes whose
+# names sit in a local heap) or, with newer format versions, by link messages in the
+# group's own object header.
+_DATASPACE, _LINK_INFO, _DATATYPE, _LINK, _LAYOUT, _SYMBOL_TABLE = 0x01, 0x02, 0x03, 0x06, 0x08, 0x11
+
+MAX_DEPTH = 64  # groups nested
+MAX_OBJECTS = 1 << 20  # objects (groups and datasets) visited in all
+MAX_BTREE_NODES = 1 << 16  # B-tree and symbol table nodes read in all
+MAX_HEAP_BYTES = 64 << 20  # a group's local heap (its link names)
+
+
+@dataclass
+class Dataset:
+    """One dataset: where it is, what it holds, and why it cannot be read (``problem``)."""
+
+    name: str  # its path from the root group, '/'-separated
+    offset: int  # absolute file offset of its object header
+    dtype: object  # numpy dtype (None when the type is not decoded)
+    type_name: str
+    shape: tuple  # () for a scalar
+    layout: str  # 'contiguous', 'compact', 'chunked', 'virtual'
+    address: object = None  # contiguous: file address of the data (UNDEF: never written)
+    stored: int = 0  # bytes of storage the layout records
+    raw: bytes | None = None  # compact: the data itself
+    problem: str | None = None  # set when this reader cannot return the value
+
+    @property
+    def count(self) -> int:
+        return _count(self.shape)
+
+
+def find_superblock_in(f, start: int, end: int) -> int | None:
+    """:func:`find_superblock` within the bytes ``[start, end)`` of an open file (a zip member)."""
+    pos = 0
+    while start + pos + 16 <= end:
+        f.seek(start + pos)
+        head = f.read(16)
+        if head[:8] == MAGIC and _plausible_superblock(head):
+            return pos
+        pos = 512 if pos == 0 else pos * 2
+    return None
+
+
+class HDF5File:
+    """An HDF5 file (or an HDF5 file stored inside another, such as a zip member at
+    ``[start, end)``) opened to list and read its datasets."""
+
+    def __init__(self, path: str, *, start: int = 0, end: int | None = None, name: str | None = None) -> None:
+        self.path = name or path
+        self._f = open(path, "rb")
+        try:
+            size = os.fstat(self._f.fileno()).st_size
+            end = size if end is None else min(end, size)
+            sb = find_superblock_in(self._f, start, end)
+            if sb is None:
+                raise DataLossError("no HDF5 superblock found (signature at offset 0, 512, 1024...)", path=self.path,
+                                    offset=start)
+            self._hf = _File(self._f, self.path, end, start + sb)
+            self.superblock_version, self._root, self.truncated = _superblock(self._hf)
+            self._datasets: list | None = None
+        except BaseException:
+            self._f.close()
+            raise
+
+    def close(self) -> None:
+        self._f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def datasets(self) -> list[Dataset]:
+        """Every dataset reachable from the root group, once each (the first path found,
+        children in name order), sorted by path with numbers in numeric order
+        (``vars/2`` before ``vars/10``, as Keras 3 numbers a layer's variables)."""
+        if self._datasets is None:
+            out: list = []
+            state = {"objects": 0, "nodes": 0, "seen": set()}
+            self._walk(self._root, "", 0, out, state)
+            self._datasets = sorted(out, key=lambda d: _natural(d.name))
+        return self._datasets
+
+    def read(self, ds: Dataset):
+        """The value of ``ds`` as a numpy array in native byte order (fixed-length
+        strings as an ``object`` array of ``bytes``)."""
+        import numpy as np
+
+        hf = self._hf
+        if ds.problem:
+            raise UnsupportedError(ds.problem, path=self.path, entry=ds.name, offset=ds.offset)
+        nbytes = ds.count * ds.dtype.itemsize
+        if ds.layout == "compact":
+            data = ds.raw or b""
+        elif ds.address is UNDEF:
+            if nbytes:
+                raise UnsupportedError("the dataset was never written (no storage allocated; libhdf5 would return "
+                                       "its fill value)", path=self.path, entry=ds.name, offset=ds.offset)
+            data = b""
+        else:
+            if ds.stored < nbytes:
+                raise hf.err(f"dataset {ds.name!r}: {ds.count} values of {ds.dtype.itemsize} bytes need {nbytes} "
+                             f"bytes, its storage holds {ds.stored}", ds.offset)
+            data = hf.read(ds.address, nbytes, f"data of dataset {ds.name!r}")
+        if len(data) < nbytes:
+            raise hf.err(f"dataset {ds.name!r}: {nbytes} bytes of data needed, {len(data)} stored", ds.offset)
+        try:
+            arr = np.frombuffer(data, dtype=ds.dtype, count=ds.count).reshape(ds.shape)
+        except ValueError as exc:  # numpy's own limits: a dimension past 2**63 beside a 0, rank > numpy's
+            raise UnsupportedError(f"shape {list(ds.shape)} cannot be a numpy array ({exc})", path=self.path,
+                                   entry=ds.name, offset=ds.offset) from None
+        if ds.dtype.kind == "S":
+            return _strings(arr)
+        return arr.astype(ds.dtype.newbyteorder("="), copy=True)
+
+    # -- walking the groups
+    def _walk(self, addr, prefix: str, depth: int, out: list, state: dict) -> None:
+        hf = self._hf
+        what = f"group {prefix.rstrip('/') or '/'}" if prefix or depth == 0 else "object"
+        if addr is UNDEF or addr in state["seen"]:
+            return  # a second link to an object already listed (h5py's visititems does the same)
+        state["seen"].add(addr)
+        state["objects"] += 1
+        if state["objects"] > MAX_OBJECTS:
+            raise hf.err(f"more than {MAX_OBJECTS} objects in the file", hf.base + addr)
+        if depth > MAX_DEPTH:
+            raise hf.err(f"groups nested deeper than {MAX_DEPTH} levels at {prefix!r}", hf.base + addr)
+        messages = list(_messages(hf, addr, None, what))
+        types = {m[0] for m in messages}
+        if _LAYOUT in types:
+            out.append(_dataset_of(hf, prefix.rstrip("/"), addr, messages))
+            return
+        children: dict = {}
+        for mtype, mflags, body, at in messages:
+            if mtype == _SYMBOL_TABLE:
+                b = _Buf(hf, body, at, "symbol table message")
+                btree, heap = b.addr(), b.addr()
+                for name, child in self._symbol_table(btree, heap, at, state):
+                    children.setdefault(name, child)
+            elif mtype == _LINK:
+                link = _link(hf, body, at)
+                if link is not None:
+                    children.setdefault(*link)
+            elif mtype == _LINK_INFO:
+                b = _Buf(hf, body, at, "link info message")
+                b.skip(1)  # version
+                flags = b.u8()
+                if flags & 0x01:
+                    b.skip(8)  # maximum creation index
+                heap = b.addr()
+                if heap is not UNDEF:
+                    raise UnsupportedError(f"{what} keeps its links in dense storage (a fractal heap at address "
+                                           f"{heap}), which this reader does not read", path=self.path, offset=at)
+        for name in sorted(children):
+            if not name or "/" in name or name in (".", ".."):
+                raise hf.err(f"{what} has a link named {name!r}", hf.base + addr)
+            self._walk(children[name], prefix + name + "/", depth + 1, out, state)
+
+    def _symbol_table(self, btree, heap, at: int, state: dict):
+        """``(name, object header address)`` of a group indexed by a version-1 B-tree."""
+        hf = self._hf
+        if btree is UNDEF or heap is UNDEF:
+            raise hf.err("symbol table message without its B-tree or heap", at)
+        names = _local_heap(hf, heap)
+        pending, seen = [btree], set()
+        while pending:
+            node = pending.pop()
+            if node in seen:
+                raise hf.err(f"group B-tree node at address {node} is reached twice (a loop)", hf.base + node)
+            seen.add(node)
+            state["nodes"] += 1
+            if state["nodes"] > MAX_BTREE_NODES:
+                raise hf.err(f"more than {MAX_BTREE_NODES} B-tree nodes", hf.base + node)
+            sig = hf.read(node, 4, "group B-tree node")
+            if sig == b"SNOD":
+                yield from _symbol_node(hf, node, names)
+                continue
+            if sig != b"TREE":
+                raise hf.err(f"no B-tree node (TREE) or symbol table node (SNOD) at address {node}", hf.base + node)
+            head = _Buf(hf, hf.read(node, 8 + 2 * hf.so, "group B-tree node"), hf.base + node, "group B-tree node")
+            head.skip(4)
+            ntype, level, used = head.u8(), head.u8(), head.u16()
+            head.skip(2 * hf.so)  # left and right siblings
+            if ntype != 0:
+                raise hf.err(f"group B-tree node of type {ntype} (groups use type 0)", hf.base + node)
+            body = _Buf(hf, hf.read(node + head.pos, used * (hf.sl + hf.so) + hf.sl, "group B-tree node entries"),
+                        hf.base + node + head.pos, "group B-tree node entries")
+            kids = []
+            for _ in range(used):
+                body.skip(hf.sl)  # key: a heap offset (the largest name below the child)
+                kids.append(body.addr())
+            for child in reversed(kids):
+                if child is UNDEF:
+                    raise hf.err("group B-tree node with an undefined child", hf.base + node)
+                if level == 0 and hf.read(child, 4, "symbol table node") != b"SNOD":
+                    raise hf.err(f"no symbol table node (SNOD) at address {child}", hf.base + child)
+                pending.append(child)
+
+
+def _natural(name: str) -> list:
+    parts = re.split(r"(\d+)", name)
+    parts[1::2] = [int(p) for p in parts[1::2]]
+    return parts
+
+
+def _local_heap(hf: _File, addr) -> bytes:
+    b = _Buf(hf, hf.read(addr, 8 + 2 * hf.sl + hf.so, "local heap"), hf.base + addr, "local heap")
+    if b.take(4) != b"HEAP":
+        raise hf.err(f"no local heap (HEAP) at address {addr}", hf.base + addr)
+    b.skip(4)  # version, reserved
+    size = b.length()
+    b.length()  # free list
+    data = b.addr()
+    if data is UNDEF or size > MAX_HEAP_BYTES:
+        raise hf.err(f"local heap with {size} bytes of data at address {data}", hf.base + addr)
+    return hf.read(data, size, "local heap data")
+
+
+def _heap_name(hf: _File, names: bytes, offset: int, at: int) -> str:
+    if offset >= len(names):
+        raise hf.err(f"link name at offset {offset} lies past its local heap ({len(names)} bytes)", at)
+    end = names.find(b"\0", offset)
+    if end < 0:
+        raise hf.err(f"link name at offset {offset} of its local heap has no terminating NUL", at)
+    return names[offset:end].decode("utf-8", "replace")
+
+
+def _symbol_node(hf: _File, addr: int, names: bytes):
+    head = _Buf(hf, hf.read(addr, 8, "symbol table node"), hf.base + addr, "symbol table node")
+    head.skip(4)
+    version = head.u8()
+    head.skip(1)
+    count = head.u16()
+    if version != 1:
+        raise hf.err(f"symbol table node of version {version}", hf.base + addr)
+    esize = 2 * hf.so + 24
+    b = _Buf(hf, hf.read(addr + 8, count * esize, "symbol table entries"), hf.base + addr + 8, "symbol table entries")
+    for _ in range(count):
+        at = b.at + b.pos
+        name_off = b.uint(hf.so)
+        obj = b.addr()
+        b.skip(24)  # cache type, reserved, scratch pad
+        yield _heap_name(hf, names, name_off, at), obj
+
+
+def _link(hf: _File, body: bytes, at: int):
+    """``(name, object header address)`` of a hard link message; None for soft/external links."""
+    b = _Buf(hf, body, at, "link message")
+    version = b.u8()
+    if version != 1:
+        raise hf.err(f"link message of version {version}", at)
+    flags = b.u8()
+    kind = b.u8() if flags & 0x08 else 0
+    if flags & 0x04:
+        b.skip(8)  # creation order
+    if flags & 0x10:
+        b.skip(1)  # character set
+    length = b.uint(1 << (flags & 0x03))
+    name = b.take(length).decode("utf-8", "replace")
+    if kind != 0:
+        return None
+    return name, b.addr()
+
+
+# -- dataset messages
+def _ml_bfloat16():
+    import ml_dtypes
+
+    return ml_dtypes.bfloat16
+
+
+def _datatype(hf: _File, b: _Buf, name: str, depth: int = 0):
+    """``(numpy dtype or None, type name)`` of a datatype message at the cursor."""
+    import numpy as np
+
+    cv = b.u8()
+    cls, version = cv & 0x0F, cv >> 4
+    bits = b.uint(3)
+    size = b.u32()
+    type_name = _CLASS_NAMES.get(cls, f"class {cls}")
+    if cls == 0:  # fixed-point
+        b.skip(4)  # bit offset, precision
+        order = ">" if bits & 0x01 else "<"
+        if size in (1, 2, 4, 8):
+            dt = np.dtype(f"{order}{'i' if bits & 0x08 else 'u'}{size}")
+            return dt, dt.name
+        return None, f"{size}-byte integer"
+    if cls == 1:  # floating point
+        b.skip(4)  # bit offset, precision
+        b.skip(1)  # exponent location
+        esize = b.u8()
+        b.skip(1)  # mantissa location
+        msize = b.u8()
+        b.skip(4)  # exponent bias
+        if bits & 0x40:
+            return None, "VAX-order float"
+        order = ">" if bits & 0x01 else "<"
+        if size == 2 and (esize, msize) == (8, 7):
+            dt = np.dtype(_ml_bfloat16()).newbyteorder(order)
+            return dt, "bfloat16"
+        if size in (2, 4, 8) and (esize, msize) in ((5, 10), (8, 23), (11, 52)):
+            dt = np.dtype(f"{order}f{size}")
+            return dt, dt.name
+        return None, f"{size}-byte float ({esize}-bit exponent, {msize}-bit mantissa)"
+    if cls == 3:  # fixed-length string
+        if size == 0:
+            return None, "empty fixed-length string"
+        return np.dtype(f"S{size}"), "string"
+    if cls == 8 and depth == 0:  # enum: h5py's bool is an int8 enum of FALSE and TRUE
+        base, _ = _datatype(hf, b, name, depth + 1)
+        members = bits & 0xFFFF
+        labels = []
+        if members == 2:  # only a two-member enum can be a bool: read its names
+            for _ in range(2):
+                end = b.data.find(b"\0", b.pos, b.pos + 256)
+                if end < 0:
+                    raise hf.err(f"datatype of dataset {name!r}: an enum member name without its NUL", b.at + b.pos)
+                raw = b.take(end - b.pos)
+                b.skip(1)
+                if version < 3:  # names padded to a multiple of 8 bytes
+                    b.skip((8 - (len(raw) + 1) % 8) % 8)
+                labels.append(raw)
+        if base is not None and base.itemsize == 1 and labels == [b"FALSE", b"TRUE"]:
+            return np.dtype(bool), "bool"
+        if base is not None:
+            return base, base.name  # an enum's values are its base integers
+        return None, "enum"
+    if cls == 9:
+        return None, "variable-length string" if bits & 0x0F == 1 else "variable-length sequence"
+    return None, type_name
+
+
+def _layout(hf: _File, body: bytes, at: int, name: str):
+    """``(layout, address, stored bytes, raw)`` of a data layout message."""
+    b = _Buf(hf, body, at, f"layout message of dataset {name!r}")
+    version = b.u8()
+    if version in (1, 2):
+        rank, cls = b.u8(), b.u8()
+        b.skip(5)
+        address = b.addr() if cls != 0 else None
+        dims = [b.u32() for _ in range(rank)]
+        if cls == 0:
+            size = b.u32()
+            return "compact", None, size, b.take(size)
+        if cls == 1:
+            return "contiguous", address, _count(dims), None
+        return "chunked", None, 0, None
+    if version in (3, 4):
+        cls = b.u8()
+        if cls == 0:
+            size = b.u16()
+            return "compact", None, size, b.take(size)
+        if cls == 1:
+            return "contiguous", b.addr(), b.length(), None
+        if cls == 2:
+            return "chunked", None, 0, None
+        if cls == 3:
+            return "virtual", None, 0, None
+        raise hf.err(f"dataset {name!r} has a layout of unknown class {cls}", at)
+    raise hf.err(f"dataset {name!r} has a layout message of unknown version {version}", at)
+
+
+def _dataset_of(hf: _File, name: str, addr: int, messages) -> Dataset:
+    dtype = shape = layout = None
+    type_name = "?"
+    address, stored, raw = None, 0, None
+    for mtype, mflags, body, at in messages:
+        if mflags & 0x02 and mtype in (_DATATYPE, _DATASPACE):
+            return Dataset(name, hf.base + addr, None, "shared type", (), "?",
+                           problem="a shared (committed) datatype or dataspace, which this reader does not read")
+        if mtype == _DATATYPE and dtype is None and type_name == "?":
+            dtype, type_name = _datatype(hf, _Buf(hf, body, at, f"datatype of dataset {name!r}"), name)
+        elif mtype == _DATASPACE and shape is None:
+            shape = _dataspace(hf, _Buf(hf, body, at, f"dataspace of dataset {name!r}"), name, "dataset")
+            if shape is None:
+                shape = ()
+                type_name += " (null dataspace)"
+        elif mtype == _LAYOUT and layout is None:
+            layout, address, stored, raw = _layout(hf, body, at, name)
+    ds = Dataset(name, hf.base + addr, dtype, type_name, shape if shape is not None else (), layout or "?",
+                 address, stored, raw)
+    if shape is None or type_name == "?":
+        ds.problem = "a dataset without its dataspace or datatype message"
+    elif dtype is None:
+        ds.problem = f"values of type {type_name}, which this reader does not decode"
+    elif layout not in ("contiguous", "compact"):
+        ds.problem = f"{layout} storage (h5py's default is contiguous), which this reader does not read"
+    elif "null dataspace" in type_name:
+        ds.problem = "a dataset with a null dataspace holds no value"
+    return ds
+
+
+def _strings(arr):
+    import numpy as np
+
+    out = np.empty(arr.shape, dtype=object)
+    flat = out.reshape(-1)
+    for i, v in enumerate(arr.reshape(-1).tolist()):
+        flat[i] = v
+    return out

@@ -1,0 +1,186 @@
+"""Keras weights files (tfformats.keras) against what h5py, and so Keras, reads from them.
+
+Fixtures: tests/generate/gen_keras_weights.py (tf_keras, Keras 3 and h5py-written variants), with
+h5py's listing and values in expected.json/expected.npz.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+import tfformats
+from cli_helpers import DATA, run_cli, run_cli_json
+from tfformats.errors import DataLossError, TFFormatsError, UnknownTensorError, UnsupportedError
+
+KW = DATA / "keras_weights"
+EXPECTED = json.loads((KW / "expected.json").read_text())["files"]
+VALUES = np.load(KW / "expected.npz", allow_pickle=False)
+READABLE = sorted(n for n in EXPECTED if n != "dense_links.h5")
+# what the reader lists but does not decode (h5py reads them; Keras never writes them)
+UNSUPPORTED = {"layouts/chunked", "layouts/gzip", "unsupported/vlen_strings", "unsupported/compound"}
+
+
+@pytest.mark.parametrize("name", READABLE)
+def test_every_dataset_matches_h5py(name):
+    want = EXPECTED[name]["datasets"]
+    with tfformats.load_keras_weights(KW / name) as r:
+        assert sorted(r) == sorted(want)
+        assert r.get_variable_to_shape_map() == {n: e["shape"] for n, e in want.items()}
+        for n, e in want.items():
+            if n in UNSUPPORTED:
+                with pytest.raises(UnsupportedError, match="does not"):
+                    r.get_tensor(n)
+                continue
+            got = r.get_tensor(n)
+            assert list(got.shape) == e["shape"]
+            key = f"{name}::{n}"
+            if "strings" in e:
+                assert [v.hex() for v in got.reshape(-1).tolist()] == e["strings"]
+            elif r.get_variable_to_dtype_map()[n] == "bfloat16":
+                assert e["dtype"] == "float32"  # h5py converts the custom 16-bit float to float32
+                np.testing.assert_array_equal(got.astype(np.float32), VALUES[key])
+            else:
+                assert str(got.dtype) == e["dtype"] == r.get_variable_to_dtype_map()[n]
+                np.testing.assert_array_equal(got, VALUES[key])
+                assert got.flags.writeable and got.dtype.isnative
+        assert set(r.unreadable()) == (UNSUPPORTED if name == "variants.h5" else set())
+
+
+@pytest.mark.parametrize("name", sorted(n for n in READABLE if EXPECTED[n]["keras"]))
+def test_keras_files_hold_every_weight_keras_saved(name):
+    """As many datasets as the model has weights (tf_keras .h5 adds the optimizer's too), with the
+    shapes of model.get_weights()."""
+    view = EXPECTED[name]["keras"]
+    with tfformats.load_keras_weights(KW / name) as r:
+        shapes = sorted(map(tuple, r.get_variable_to_shape_map().values()))
+        for s in view["weight_shapes"]:
+            assert tuple(s) in shapes
+            shapes.remove(tuple(s))
+
+
+def test_a_keras_archive_reads_its_weights_in_place():
+    with tfformats.load_keras_weights(KW / "k3_model.keras") as a, tfformats.load_keras_weights(KW / "k3.weights.h5") as b:
+        assert a.format == "keras_v3" and b.format == "h5"
+        assert list(a) == list(b)
+        for n in a:
+            np.testing.assert_array_equal(a[n], b[n])
+    with tfformats.load_keras_weights(KW / "k3_model.keras") as a:
+        names = list(a)
+        # Keras 3 numbers a layer's variables: listed in numeric order
+        opt = [n for n in names if n.startswith("optimizer/vars/")]
+        assert opt == [f"optimizer/vars/{i}" for i in range(len(opt))] and len(opt) > 10
+
+
+def test_dense_link_storage_is_reported_not_guessed():
+    with pytest.raises(UnsupportedError, match="dense storage"):
+        tfformats.load_keras_weights(KW / "dense_links.h5")
+
+
+def test_unknown_names_and_bad_arguments():
+    with tfformats.load_keras_weights(KW / "tfk_weights.h5") as r:
+        with pytest.raises(UnknownTensorError):
+            r.get_tensor("nope")
+        with pytest.raises(KeyError):
+            r["nope"]
+        assert not r.has_tensor(3)
+    with pytest.raises(tfformats.NotFoundError):
+        tfformats.load_keras_weights(KW / "missing.h5")
+    with pytest.raises(DataLossError, match="no HDF5 superblock"):
+        tfformats.load_keras_weights(KW / "expected.json")
+
+
+def test_a_keras_archive_without_weights_or_with_compressed_weights(tmp_path):
+    src = zipfile.ZipFile(KW / "k3_model.keras")
+    no_weights = tmp_path / "no_weights.keras"
+    with zipfile.ZipFile(no_weights, "w") as z:
+        z.writestr("config.json", src.read("config.json"))
+    with pytest.raises(tfformats.NotFoundError, match="model.weights.h5"):
+        tfformats.load_keras_weights(no_weights)
+    deflated = tmp_path / "deflated.keras"
+    with zipfile.ZipFile(deflated, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, src.read(info.filename))
+    with pytest.raises(UnsupportedError, match="compressed"):
+        tfformats.load_keras_weights(deflated)
+
+
+@pytest.mark.parametrize("cut", [0.1, 0.5, 0.9, 0.999])
+def test_truncated_files_raise_the_library_error(tmp_path, cut):
+    data = (KW / "tfk_model.h5").read_bytes()
+    p = tmp_path / "cut.h5"
+    p.write_bytes(data[: int(len(data) * cut)])
+    try:
+        with tfformats.load_keras_weights(p) as r:
+            for n in r:
+                r.get_tensor(n)
+    except TFFormatsError as exc:
+        assert str(p) in str(exc)
+    else:
+        pytest.fail("a truncated file read without an error")
+
+
+def test_byte_flips_only_raise_the_library_error(tmp_path):
+    """Anything but the library's error fails the test; both outcomes occur."""
+    data = bytearray((KW / "k3.weights.h5").read_bytes())
+    rng = np.random.default_rng(3)
+    p = tmp_path / "flip.h5"
+    outcomes = {"read": 0, "error": 0}
+    for _ in range(300):
+        d = bytearray(data)
+        for i in rng.integers(0, len(d), 4):
+            d[i] ^= 1 << int(rng.integers(0, 8))
+        p.write_bytes(bytes(d))
+        try:
+            with tfformats.load_keras_weights(p) as r:
+                for n in r:
+                    r.get_tensor(n)
+        except TFFormatsError:
+            outcomes["error"] += 1
+        else:
+            outcomes["read"] += 1
+    assert outcomes["read"] > 0 and outcomes["error"] > 0, outcomes
+
+
+# -- the command-line tool ------------------------------------------------------------------------
+def test_ls_show_diff_export_of_keras_files(capsys, tmp_path):
+    code, doc = run_cli_json(capsys, "ls", KW / "tfk_model.h5")
+    assert code == 0
+    listed = {t["name"]: t for t in doc["tensors"]}
+    assert set(listed) == set(EXPECTED["tfk_model.h5"]["datasets"])
+    name = "model_weights/dense/dense/kernel:0"
+    assert listed[name]["dtype"] == "float32" and listed[name]["shape"] == EXPECTED["tfk_model.h5"]["datasets"][name]["shape"]
+    code, out, _ = run_cli(capsys, "show", KW / "tfk_model.h5", name)
+    assert code == 0 and "float32" in out
+    code, out, _ = run_cli(capsys, "diff", KW / "k3.weights.h5", KW / "k3_model.keras")
+    assert code == 0 and "26 identical, 0 changed" in out
+    out_npz = tmp_path / "v.npz"
+    code, doc = run_cli_json(capsys, "export", KW / "variants.h5", out_npz)
+    assert code == 0
+    assert {s["name"] for s in doc["skipped"]} == UNSUPPORTED
+    with np.load(out_npz, allow_pickle=False) as z:
+        np.testing.assert_array_equal(z["dtypes/float64_be"], VALUES["variants.h5::dtypes/float64_be"])
+    code, _ = run_cli_json(capsys, "export", KW / "variants.h5", tmp_path / "strict.npz", "--strict")
+    assert code != 0
+
+
+def test_info_counts_the_weights(capsys):
+    code, doc = run_cli_json(capsys, "info", KW / "k3_model.keras")
+    assert code == 0 and doc["kind"] == "keras_archive"
+    assert doc["weights"]["num_tensors"] == len(EXPECTED["k3_model.keras"]["datasets"]) and doc["weights"]["error"] is None
+    code, doc = run_cli_json(capsys, "info", KW / "variants.h5")
+    assert set(doc["weights"]["unreadable"]) == UNSUPPORTED
+    code, doc = run_cli_json(capsys, "info", KW / "dense_links.h5")
+    assert code == 0 and "dense storage" in doc["weights"]["error"] and doc["weights"]["num_tensors"] is None
+
+
+def test_a_userblock_and_keras_212_files_read_too():
+    """A user block before the superblock; Keras 2.12's HDF5 '.keras' (the scan fixtures)."""
+    for name in ("h5_userblock.h5", "keras212_clean.keras"):
+        with tfformats.load_keras_weights(DATA / "scan" / name) as r:
+            assert r.format == "h5"
+            assert "model_weights/out/out/kernel:0" in r or "model_weights/dense/dense/kernel:0" in r
+            assert all(r[n].size >= 1 for n in r)

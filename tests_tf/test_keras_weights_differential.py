@@ -1,0 +1,105 @@
+"""``tfformats.load_keras_weights`` on files Keras writes now, against Keras and h5py reading them.
+
+Fresh models (tf_keras, and Keras 3 where installed) are trained a step and saved every way Keras
+saves weights; every dataset h5py lists must read identically, and every array of
+``model.get_weights()`` must be among them.  The model is then loaded back by Keras from the file
+and its weights compared once more (what Keras itself reads from the file).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+h5py = pytest.importorskip("h5py")
+
+import tfformats  # noqa: E402
+
+
+def _h5py_datasets(path):
+    src = io.BytesIO(zipfile.ZipFile(path).read("model.weights.h5")) if zipfile.is_zipfile(path) else path
+    out = {}
+    with h5py.File(src, "r") as f:
+        f.visititems(lambda n, o: out.__setitem__(n, np.asarray(o[()])) if isinstance(o, h5py.Dataset) else None)
+    return out
+
+
+def _check(path, weights):
+    want = _h5py_datasets(path)
+    with tfformats.load_keras_weights(path) as r:
+        assert sorted(r) == sorted(want)
+        got = {n: r.get_tensor(n) for n in r}
+    for n, w in want.items():
+        assert got[n].dtype == w.dtype and got[n].shape == w.shape, n
+        np.testing.assert_array_equal(got[n], w)
+    pool = list(got.values())
+    for w in weights:
+        match = next((i for i, g in enumerate(pool) if g.shape == w.shape and np.array_equal(g, w)), None)
+        assert match is not None, f"a weight of shape {w.shape} is not in {path}"
+        pool.pop(match)
+
+
+def _data(rng):
+    return rng.standard_normal((16, 8)).astype("float32"), rng.standard_normal((16, 2)).astype("float32")
+
+
+def test_tf_keras_files(tmp_path):
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    k = pytest.importorskip("tf_keras")
+    rng = np.random.default_rng(0)
+    inp = k.Input((8,))
+    x = k.layers.Dense(5, activation="relu")(inp)
+    x = k.layers.Reshape((5, 1))(x)
+    x = k.layers.Conv1D(3, 2)(x)
+    x = k.layers.GRU(4)(x)
+    x = k.layers.BatchNormalization()(x)
+    out = k.layers.Dense(2)(x)
+    model = k.Model(inp, out)
+    model.compile(k.optimizers.Adam(1e-3), "mse")
+    model.fit(*_data(rng), epochs=1, verbose=0)
+    weights = model.get_weights()
+    for name, save in [("m.h5", lambda p: model.save(p)), ("w.h5", model.save_weights),
+                       ("m.keras", lambda p: model.save(p))]:
+        p = str(tmp_path / name)
+        save(p)
+        _check(p, weights)
+        if name == "m.h5":
+            back = k.models.load_model(p)
+            with tfformats.load_keras_weights(p) as r:
+                values = [r[n] for n in r]
+            for w in back.get_weights():
+                assert any(v.shape == w.shape and np.array_equal(v, w) for v in values)
+
+
+def test_keras3_files(tmp_path):
+    keras = pytest.importorskip("keras")
+    if not keras.__version__.startswith("3"):
+        pytest.skip(f"Keras {keras.__version__} is not Keras 3")
+    rng = np.random.default_rng(1)
+    inner = keras.Sequential([keras.layers.Dense(6, activation="relu"), keras.layers.Dropout(0.1),
+                              keras.layers.Dense(4)], name="inner")
+    inp = keras.Input((8,))
+    x = inner(inp)
+    x = keras.layers.LayerNormalization()(x)
+    x = keras.layers.Embedding(10, 3)(keras.ops.cast(keras.ops.abs(x[:, :2]) * 3, "int32"))
+    x = keras.layers.Flatten()(x)
+    out = keras.layers.Dense(2)(x)
+    model = keras.Model(inp, out)
+    model.compile(keras.optimizers.AdamW(1e-3), "mse")
+    model.fit(*_data(rng), epochs=1, verbose=0)
+    weights = model.get_weights()
+    for name, save in [("m.keras", model.save), ("w.weights.h5", model.save_weights), ("legacy.h5", model.save)]:
+        p = str(tmp_path / name)
+        save(p)
+        _check(p, weights)
+    back = keras.models.load_model(str(tmp_path / "m.keras"))
+    with tfformats.load_keras_weights(tmp_path / "m.keras") as r:
+        layer_vars = [r[n] for n in r if n.startswith("layers/")]
+    assert len(layer_vars) == len(back.weights)
+    for w in back.get_weights():
+        assert any(v.shape == w.shape and np.array_equal(v, w) for v in layer_vars)

@@ -1,0 +1,162 @@
+"""Keras weights without Keras, h5py or libhdf5.
+
+:func:`load_keras_weights` opens the files Keras saves weights in and reads
+them as numpy arrays, with the same reader API as a checkpoint
+(:func:`tfformats.load_checkpoint`):
+
+- ``.h5`` files of Keras 1/2 and tf_keras: ``model.save("m.h5")`` (weights
+  under ``model_weights/``, optimizer state under ``optimizer_weights/``) and
+  ``model.save_weights("w.h5")`` (layers at the root), Keras 3's legacy
+  ``.h5`` saving, and Keras 2.12's ``model.save("m.keras")`` without
+  ``save_format`` (HDF5 despite the name);
+- Keras 3 (and tf_keras v3) ``.keras`` archives, whose ``model.weights.h5``
+  is read inside the zip, and ``.weights.h5`` files (``layers/<name>/vars/0``,
+  ``optimizer/vars/0``).
+
+Tensor names are the datasets' paths in the HDF5 file, as h5py names them
+(``model_weights/dense/dense/kernel:0``, ``layers/dense/vars/0``); every
+dataset of the file is listed.  The HDF5 structures are parsed by
+:mod:`tfformats._io.hdf5` (contiguous and compact datasets of integers,
+floats, bfloat16, bools and fixed-length strings, in groups indexed by symbol
+tables or link messages: what h5py writes for Keras); anything else is
+listed and raises :class:`~tfformats.errors.UnsupportedError` when read.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Mapping
+
+from .errors import DataLossError, InvalidArgumentError, NotFoundError, UnknownTensorError, UnsupportedError
+
+__all__ = ["KerasWeights", "load_keras_weights"]
+
+_WEIGHTS_MEMBER = "model.weights.h5"
+
+
+class KerasWeights(Mapping):
+    """The weights of a Keras file: ``tf.train.CheckpointReader``'s API and a read-only
+    ``Mapping[str, numpy.ndarray]`` (see the module doc for names)."""
+
+    def __init__(self, path) -> None:
+        from ._io.hdf5 import HDF5File
+
+        p = os.fspath(path)
+        if not os.path.isfile(p):
+            raise NotFoundError("no such file", path=p)
+        with open(p, "rb") as f:
+            head = f.read(4)
+        if head == b"PK\x03\x04":
+            start, end = _zip_member_range(p, _WEIGHTS_MEMBER)
+            self.format = "keras_v3"
+            self._h5 = HDF5File(p, start=start, end=end, name=f"{p}!{_WEIGHTS_MEMBER}")
+        else:
+            self.format = "h5"
+            self._h5 = HDF5File(p)
+        self.path = p
+        try:
+            self._datasets = {d.name: d for d in self._h5.datasets()}
+        except BaseException:
+            self._h5.close()
+            raise
+
+    # -- tf.train.CheckpointReader API
+    def list_variables(self) -> list[tuple[str, list[int]]]:
+        """Sorted ``(name, shape)`` pairs."""
+        return [(n, list(d.shape)) for n, d in self._datasets.items()]
+
+    def get_variable_to_shape_map(self) -> dict[str, list[int]]:
+        return {n: list(d.shape) for n, d in self._datasets.items()}
+
+    def get_variable_to_dtype_map(self) -> dict[str, str]:
+        """Names to dtype names as TF spells them (``'float32'``, ``'bool'``, ``'string'``...);
+        a type this reader does not decode is named as HDF5 describes it."""
+        return {n: d.type_name for n, d in self._datasets.items()}
+
+    def has_tensor(self, name: str) -> bool:
+        return isinstance(name, str) and name in self._datasets
+
+    def get_tensor(self, name: str):
+        """The dataset's value as an owned, writable numpy array."""
+        if not isinstance(name, str):
+            raise InvalidArgumentError(f"tensor names are strings, not {type(name).__name__}")
+        ds = self._datasets.get(name)
+        if ds is None:
+            raise UnknownTensorError(f"no dataset named {name!r}", path=self._h5.path)
+        return self._h5.read(ds)
+
+    def itemsize(self, name: str) -> int | None:
+        """Bytes per value of a dataset (None when its type is not decoded)."""
+        d = self._datasets[name]
+        return d.dtype.itemsize if d.dtype is not None else None
+
+    def unreadable(self) -> dict[str, str]:
+        """``{name: why}`` of the datasets this reader lists but cannot return."""
+        return {n: d.problem for n, d in self._datasets.items() if d.problem}
+
+    # -- Mapping
+    def __getitem__(self, name: str):
+        return self.get_tensor(name)
+
+    def __iter__(self):
+        return iter(self._datasets)
+
+    def __len__(self) -> int:
+        return len(self._datasets)
+
+    def __contains__(self, name) -> bool:
+        return self.has_tensor(name)
+
+    def close(self) -> None:
+        self._h5.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<tfformats KerasWeights {self.path!r} ({self.format}): {len(self)} tensors>"
+
+
+def load_keras_weights(path) -> KerasWeights:
+    """Open a Keras ``.h5``, ``.weights.h5`` or ``.keras`` file's weights (see the module doc)."""
+    return KerasWeights(path)
+
+
+def _zip_member_range(path: str, member: str) -> tuple[int, int]:
+    """Byte range ``[start, end)`` of a stored (uncompressed) zip member, as Keras writes them."""
+    import struct
+    import zlib
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            try:
+                info = z.getinfo(member)
+            except KeyError:
+                raise NotFoundError(f"the archive holds no {member} (a .keras file keeps its weights there)",
+                                    path=path) from None
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise UnsupportedError(f"{member} is compressed in the archive (Keras stores it uncompressed); "
+                                       "extract it first", path=path)
+            with open(path, "rb") as f:
+                f.seek(info.header_offset)
+                local = f.read(30)
+                size = os.fstat(f.fileno()).st_size
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
+            ValueError, OSError) as exc:
+        if isinstance(exc, (NotFoundError, UnsupportedError)):
+            raise
+        raise DataLossError(f"damaged zip archive: {type(exc).__name__}: {exc}", path=path) from None
+    if len(local) != 30 or local[:4] != b"PK\x03\x04":
+        raise DataLossError(f"no local header for {member} where the zip directory says", path=path,
+                            offset=info.header_offset)
+    name_len, extra_len = struct.unpack_from("<HH", local, 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    end = start + info.file_size
+    if end > size:
+        raise DataLossError(f"{member} ({info.file_size} bytes at offset {start}) runs past the end of the archive",
+                            path=path, offset=start)
+    return start, end
