@@ -184,3 +184,19 @@ def test_a_userblock_and_keras_212_files_read_too():
             assert r.format == "h5"
             assert "model_weights/out/out/kernel:0" in r or "model_weights/dense/dense/kernel:0" in r
             assert all(r[n].size >= 1 for n in r)
+
+
+def test_verify_reads_every_weight_and_reports_damage(capsys, tmp_path):
+    code, doc = run_cli_json(capsys, "verify", KW / "k3_model.keras")
+    assert code == 0 and doc["ok"] and doc["checked"]["tensors"] == len(EXPECTED["k3_model.keras"]["datasets"])
+    code, out, _ = run_cli(capsys, "verify", KW / "k3_model.keras")
+    assert "every value read" in out
+    code, doc = run_cli_json(capsys, "verify", KW / "variants.h5")
+    assert code == 0 and {p["entry"] for p in doc["problems"]} == UNSUPPORTED
+    assert {p["severity"] for p in doc["problems"]} == {"warning"}
+    data = (KW / "tfk_model.h5").read_bytes()
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(data[: len(data) - 1000])
+    code, doc = run_cli_json(capsys, "verify", cut)
+    assert code == 1 and not doc["ok"]
+    assert any("truncated" in p["message"] for p in doc["problems"])
