@@ -40,6 +40,8 @@ REL = {
     "events": os.path.relpath(glob.glob(str(DATA / "remote/events/run1/events.out.tfevents.*"))[0], DATA),
     "checkpoint": "remote/tf1/model.ckpt-10",
     "saved_model": "saved_models/tf2_module",
+    "keras": "keras_weights/k3_model.keras",
+    "keras_h5": "keras_weights/tfk_model.h5",
 }
 
 
@@ -84,6 +86,8 @@ READERS = {
     "list_variables": ("checkpoint", tfformats.list_variables, None),
     "load_variable": ("checkpoint", lambda s: tfformats.load_variable(s, "dense/kernel").tolist(), None),
     "load_saved_model": ("saved_model", lambda s: tfformats.load_saved_model(s).signatures.keys(), None),
+    "load_keras_weights": ("keras", lambda s: tensors(tfformats.load_keras_weights(s)), None),
+    "load_keras_weights (h5)": ("keras_h5", lambda s: tensors(tfformats.load_keras_weights(s)), None),
 }
 
 # A checkpoint or a SavedModel is several files: a single open file cannot hold it.

@@ -42,19 +42,21 @@ class KerasWeights(Mapping):
     def __init__(self, path) -> None:
         from ._io.hdf5 import HDF5File
 
-        p = os.fspath(path)
-        if not os.path.isfile(p):
-            raise NotFoundError("no such file", path=p)
-        with open(p, "rb") as f:
-            head = f.read(4)
-        if head == b"PK\x03\x04":
-            start, end = _zip_member_range(p, _WEIGHTS_MEMBER)
-            self.format = "keras_v3"
-            self._h5 = HDF5File(p, start=start, end=end, name=f"{p}!{_WEIGHTS_MEMBER}")
-        else:
-            self.format = "h5"
-            self._h5 = HDF5File(p)
+        f, size, owns, p = _open(path)
         self.path = p
+        try:
+            head = f.read(4)
+            if head == b"PK\x03\x04":
+                start, end = _zip_member_range(f, size, p, _WEIGHTS_MEMBER)
+                self.format = "keras_v3"
+                name = f"{p}!{_WEIGHTS_MEMBER}"
+            else:
+                start, end, self.format, name = 0, size, "h5", p
+        except BaseException:
+            if owns:
+                f.close()
+            raise
+        self._h5 = HDF5File(f, start=start, end=end, name=name, size=size, owns=owns)  # closes f from now on
         try:
             self._datasets = {d.name: d for d in self._h5.datasets()}
         except BaseException:
@@ -122,17 +124,51 @@ class KerasWeights(Mapping):
 
 
 def load_keras_weights(path) -> KerasWeights:
-    """Open a Keras ``.h5``, ``.weights.h5`` or ``.keras`` file's weights (see the module doc)."""
+    """Open a Keras ``.h5``, ``.weights.h5`` or ``.keras`` file's weights (see the module doc):
+    a path, an fsspec URL (``gs://``, ``s3://``, ``https://``... with the ``remote`` extra) or
+    an open, seekable binary file (left open)."""
     return KerasWeights(path)
 
 
-def _zip_member_range(path: str, member: str) -> tuple[int, int]:
+def _open(path):
+    """``(binary file, size, owned, name)`` for a local path, an fsspec URL (read through a
+    block cache: the HDF5 walk makes many small reads near each other) or an open binary
+    file (left open)."""
+    from ._io.source import is_remote
+
+    if hasattr(path, "read") and hasattr(path, "seek"):
+        try:
+            size = path.seek(0, os.SEEK_END)
+            path.seek(0)
+        except (OSError, ValueError) as exc:
+            raise InvalidArgumentError(f"Keras weights need a seekable file ({exc})") from None
+        return path, size, False, str(getattr(path, "name", "<file>"))
+    p = os.fspath(path)
+    if is_remote(p):
+        from ._io import remote
+
+        fs, rpath = remote.url_to_fs(p)
+        try:
+            size = int(fs.size(rpath))
+            return fs.open(rpath, "rb", cache_type="blockcache", block_size=1 << 20), size, True, p
+        except Exception as exc:
+            raise remote._wrap(exc, p, "opening the file") from None
+    if p.startswith("file://"):
+        p = p[len("file://") :]
+    if not os.path.isfile(p):
+        raise NotFoundError("no such file", path=p)
+    f = open(p, "rb")
+    return f, os.fstat(f.fileno()).st_size, True, p
+
+
+def _zip_member_range(f, size: int, path: str, member: str) -> tuple[int, int]:
     """Byte range ``[start, end)`` of a stored (uncompressed) zip member, as Keras writes them."""
     import struct
     import zlib
 
     try:
-        with zipfile.ZipFile(path) as z:
+        f.seek(0)
+        with zipfile.ZipFile(f) as z:
             try:
                 info = z.getinfo(member)
             except KeyError:
@@ -141,14 +177,12 @@ def _zip_member_range(path: str, member: str) -> tuple[int, int]:
             if info.compress_type != zipfile.ZIP_STORED:
                 raise UnsupportedError(f"{member} is compressed in the archive (Keras stores it uncompressed); "
                                        "extract it first", path=path)
-            with open(path, "rb") as f:
-                f.seek(info.header_offset)
-                local = f.read(30)
-                size = os.fstat(f.fileno()).st_size
+        f.seek(info.header_offset)
+        local = f.read(30)
+    except (NotFoundError, UnsupportedError):
+        raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
             ValueError, OSError) as exc:
-        if isinstance(exc, (NotFoundError, UnsupportedError)):
-            raise
         raise DataLossError(f"damaged zip archive: {type(exc).__name__}: {exc}", path=path) from None
     if len(local) != 30 or local[:4] != b"PK\x03\x04":
         raise DataLossError(f"no local header for {member} where the zip directory says", path=path,

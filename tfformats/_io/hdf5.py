@@ -47,7 +47,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from ..errors import DataLossError, UnsupportedError
+from ..errors import DataLossError, TFFormatsError, UnsupportedError
 
 MAGIC = b"\x89HDF\r\n\x1a\n"
 UNDEF = object()  # an undefined address (all bits set)
@@ -145,8 +145,12 @@ class _File:
         if addr < 0 or n < 0 or pos + n > self.size:
             raise self.err(f"{what} ({n} bytes at address {addr}) lies past the end of the file "
                            f"({self.size} bytes)", pos)
-        self.f.seek(pos)
-        data = self.f.read(n)
+        try:
+            self.f.seek(pos)
+            data = self.f.read(n)
+        except Exception as exc:  # a remote file's transport errors are as varied as its filesystem
+            raise TFFormatsError(f"reading {what} failed: {type(exc).__name__}: {exc}", path=self.path,
+                                 offset=pos) from None
         if len(data) != n:
             raise self.err(f"{what}: short read", pos)
         return data
@@ -581,11 +585,21 @@ class HDF5File:
     """An HDF5 file (or an HDF5 file stored inside another, such as a zip member at
     ``[start, end)``) opened to list and read its datasets."""
 
-    def __init__(self, path: str, *, start: int = 0, end: int | None = None, name: str | None = None) -> None:
-        self.path = name or path
-        self._f = open(path, "rb")
+    def __init__(self, path, *, start: int = 0, end: int | None = None, name: str | None = None,
+                 size: int | None = None, owns: bool = True) -> None:
+        """``path`` is a local path, or an open binary file (then ``size`` is its size), which
+        this object closes with itself when it ``owns`` it."""
+        if isinstance(path, str):
+            self.path = name or path
+            self._f = open(path, "rb")
+            self._owns = True
+        else:
+            self.path = name or str(getattr(path, "path", None) or getattr(path, "name", "<file>"))
+            self._f = path
+            self._owns = owns
         try:
-            size = os.fstat(self._f.fileno()).st_size
+            if size is None:
+                size = os.fstat(self._f.fileno()).st_size
             end = size if end is None else min(end, size)
             sb = find_superblock_in(self._f, start, end)
             if sb is None:
@@ -595,11 +609,12 @@ class HDF5File:
             self.superblock_version, self._root, self.truncated = _superblock(self._hf)
             self._datasets: list | None = None
         except BaseException:
-            self._f.close()
+            self.close()
             raise
 
     def close(self) -> None:
-        self._f.close()
+        if self._owns:
+            self._f.close()
 
     def __enter__(self):
         return self
