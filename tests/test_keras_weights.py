@@ -200,3 +200,13 @@ def test_verify_reads_every_weight_and_reports_damage(capsys, tmp_path):
     code, doc = run_cli_json(capsys, "verify", cut)
     assert code == 1 and not doc["ok"]
     assert any("truncated" in p["message"] for p in doc["problems"])
+
+
+def test_info_tells_keras3_weights_files_by_their_layout(capsys):
+    """Keras 3's .weights.h5 has no root attribute naming its layers, unlike Keras 2's: its content is
+    told from the layers/<name>/vars/ layout.  A plain HDF5 file stays 'other'."""
+    for name, content in (("k3.weights.h5", "weights"), ("tfk_weights.h5", "weights"), ("variants.h5", "other"),
+                          ("tfk_model.h5", "model")):
+        code, doc = run_cli_json(capsys, "info", KW / name)
+        assert code == 0 and doc["content"] == content, name
+        assert "names" not in doc["weights"]

@@ -267,6 +267,7 @@ def _keras_archive(target, args):
         "members": members,
     }
     s["weights"], weights_line = _keras_weights(target.path)
+    del s["weights"]["names"]
     pairs = [
         ("kind", "keras_archive"),
         ("model", s["model_class"]),
@@ -280,7 +281,8 @@ def _keras_archive(target, args):
 
 def _keras_weights(path: str) -> tuple[dict, str]:
     """The weights summary of a Keras file (``{num_tensors, num_parameters, num_bytes,
-    unreadable, error}``) and its line of text; read by :mod:`tfformats.keras`."""
+    unreadable, error, names}``; callers drop ``names``) and its line of text; read by
+    :mod:`tfformats.keras`."""
     from ..errors import TFFormatsError
     from ..keras import load_keras_weights
     from ._table import human_bytes
@@ -298,12 +300,12 @@ def _keras_weights(path: str) -> tuple[dict, str]:
             unreadable = r.unreadable()
     except TFFormatsError as exc:
         return ({"num_tensors": None, "num_parameters": None, "num_bytes": None, "unreadable": {},
-                 "error": exc.message}, f"not read: {exc.message}")
+                 "error": exc.message, "names": []}, f"not read: {exc.message}")
     line = f"{len(shapes)} tensors, {params:,} parameters ({human_bytes(nbytes)})"
     if unreadable:
         line += f"; {len(unreadable)} not readable here (see 'tfformats ls')"
     return {"num_tensors": len(shapes), "num_parameters": params, "num_bytes": nbytes, "unreadable": unreadable,
-            "error": None}, line
+            "error": None, "names": list(shapes)}, line
 
 
 def _layer_classes(config) -> dict:
@@ -353,8 +355,13 @@ def _keras_h5(target, args):
         except (ValueError, RecursionError) as exc:
             unreadable.append(f"attribute model_config is not valid JSON ({type(exc).__name__})")
     classes = _layer_classes(config) if isinstance(config, dict) else {}
+    weights, weights_line = _keras_weights(target.path)
+    # Keras 1/2 weights files name their layers in a root attribute; Keras 3's have none, but
+    # keep every variable under layers/<name>/vars/ (and optimizer/vars/)
+    keras3 = bool(weights["names"]) and all(n.startswith(("layers/", "optimizer/", "vars/")) for n in weights["names"])
     content = "model" if "model_config" in attrs.attributes else "weights" if "layer_names" in attrs.attributes \
-        else "unknown" if attrs.unsupported else "other"
+        or keras3 else "unknown" if attrs.unsupported else "other"
+    del weights["names"]
     s = {
         "format": "HDF5",
         "superblock_version": attrs.superblock_version,
@@ -369,8 +376,8 @@ def _keras_h5(target, args):
         "training_config": "training_config" in attrs.attributes,
         "attributes": sorted(attrs.attributes),
         "unreadable": unreadable,
+        "weights": weights,
     }
-    s["weights"], weights_line = _keras_weights(target.path)
     what = {"model": "a Keras model", "weights": "Keras weights (no model config)", "other": "HDF5 data without a "
             "Keras model config", "unknown": "unknown: the root group's attributes cannot all be read"}[content]
     pairs = [
