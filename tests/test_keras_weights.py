@@ -7,6 +7,7 @@ h5py's listing and values in expected.json/expected.npz.
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 
 import numpy as np
@@ -89,8 +90,10 @@ def test_unknown_names_and_bad_arguments():
         assert not r.has_tensor(3)
     with pytest.raises(tfformats.NotFoundError):
         tfformats.load_keras_weights(KW / "missing.h5")
+    with pytest.raises(DataLossError, match="not a Keras weights index"):
+        tfformats.load_keras_weights(KW / "expected.json")  # JSON, but no weight_map
     with pytest.raises(DataLossError, match="no HDF5 superblock"):
-        tfformats.load_keras_weights(KW / "expected.json")
+        tfformats.load_keras_weights(DATA / "graphs" / "tf1_mlp" / "graph.pbtxt")
 
 
 def test_a_keras_archive_without_weights_or_with_compressed_weights(tmp_path):
@@ -210,3 +213,38 @@ def test_info_tells_keras3_weights_files_by_their_layout(capsys):
         code, doc = run_cli_json(capsys, "info", KW / name)
         assert code == 0 and doc["content"] == content, name
         assert "names" not in doc["weights"]
+
+
+def test_sharded_keras3_weights_read_as_one_set(tmp_path):
+    index = KW / "k3_sharded" / "model.weights.json"
+    shards = EXPECTED["k3_sharded/model.weights.json"]["shards"]
+    assert len(shards) >= 2
+    with tfformats.load_keras_weights(index) as s, tfformats.load_keras_weights(KW / "k3.weights.h5") as whole:
+        assert s.format == "keras_v3_sharded" and [p.rsplit("/", 1)[-1] for p in s.files] == shards
+        assert list(s) == list(whole)  # the optimizer's variables are split over the shards (one group, 3 files)
+        for n in s:
+            np.testing.assert_array_equal(s[n], whole[n])
+    # a shard missing, a shard named by a path, an index without a weight_map
+    broken = tmp_path / "broken"
+    shutil.copytree(KW / "k3_sharded", broken)
+    (broken / shards[-1]).unlink()
+    with pytest.raises(tfformats.NotFoundError):
+        tfformats.load_keras_weights(broken / "model.weights.json")
+    for bad in ('{"weight_map": {"/layers/dense/vars": ["../../etc/passwd"]}}', '{"weight_map": {}}', "{not json"):
+        (broken / "bad.json").write_text(bad)
+        with pytest.raises(DataLossError):
+            tfformats.load_keras_weights(broken / "bad.json")
+
+
+def test_the_cli_reads_sharded_weights_by_index_or_folder(capsys):
+    for path in (KW / "k3_sharded" / "model.weights.json", KW / "k3_sharded"):
+        code, doc = run_cli_json(capsys, "info", path)
+        assert code == 0 and doc["kind"] == "keras_sharded"
+        assert [p.rsplit("/", 1)[-1] for p in doc["shards"]] == EXPECTED["k3_sharded/model.weights.json"]["shards"]
+        assert doc["weights"]["num_tensors"] == len(EXPECTED["k3_sharded/model.weights.json"]["datasets"])
+        code, doc = run_cli_json(capsys, "verify", path)
+        assert code == 0 and doc["checked"]["files"] == len(EXPECTED["k3_sharded/model.weights.json"]["shards"])
+    code, out, _ = run_cli(capsys, "diff", KW / "k3_sharded", KW / "k3.weights.h5")
+    assert code == 0 and "26 identical, 0 changed" in out
+    code, doc = run_cli_json(capsys, "scan", KW / "k3_sharded")
+    assert code == 0 and doc["findings"] == []

@@ -11,7 +11,10 @@ them as numpy arrays, with the same reader API as a checkpoint
   ``save_format`` (HDF5 despite the name);
 - Keras 3 (and tf_keras v3) ``.keras`` archives, whose ``model.weights.h5``
   is read inside the zip, and ``.weights.h5`` files (``layers/<name>/vars/0``,
-  ``optimizer/vars/0``).
+  ``optimizer/vars/0``);
+- Keras 3 sharded weights, ``model.save_weights("m.weights.json",
+  max_shard_size=...)``: the JSON index and the ``.weights.h5`` shards it
+  names beside it, read as one set of weights.
 
 Tensor names are the datasets' paths in the HDF5 file, as h5py names them
 (``model_weights/dense/dense/kernel:0``, ``layers/dense/vars/0``); every
@@ -33,6 +36,7 @@ from .errors import DataLossError, InvalidArgumentError, NotFoundError, UnknownT
 __all__ = ["KerasWeights", "load_keras_weights"]
 
 _WEIGHTS_MEMBER = "model.weights.h5"
+_INDEX_LIMIT = 64 << 20  # a sharded-weights index (JSON) read whole
 
 
 class KerasWeights(Mapping):
@@ -40,28 +44,64 @@ class KerasWeights(Mapping):
     ``Mapping[str, numpy.ndarray]`` (see the module doc for names)."""
 
     def __init__(self, path) -> None:
-        from ._io.hdf5 import HDF5File
-
         f, size, owns, p = _open(path)
         self.path = p
+        self._file, self._owns = f, owns
+        self._parts: list = []  # HDF5File per shard
+        self._datasets: dict = {}  # name -> Dataset
+        self._part_of: dict = {}  # name -> index in _parts
+        self._extra_files: list = []  # shard files opened beside an index
         try:
-            head = f.read(4)
-            if head == b"PK\x03\x04":
-                start, end = _zip_member_range(f, size, p, _WEIGHTS_MEMBER)
+            head = f.read(64)
+            if head[:4] == b"PK\x03\x04":
                 self.format = "keras_v3"
-                name = f"{p}!{_WEIGHTS_MEMBER}"
+                self._open_archive(f, size, p)
+            elif head.lstrip()[:1] == b"{":
+                self.format = "keras_v3_sharded"
+                if size > _INDEX_LIMIT:
+                    raise DataLossError(f"a weights index of {size} bytes (more than {_INDEX_LIMIT})", path=p)
+                f.seek(0)
+                self._open_shards(p, f.read(size))
             else:
-                start, end, self.format, name = 0, size, "h5", p
+                self.format = "h5"
+                self._add_part(f, 0, size, p, size)
         except BaseException:
+            self.close()
+            raise
+        from ._io.hdf5 import _natural
+
+        self._datasets = dict(sorted(self._datasets.items(), key=lambda kv: _natural(kv[0])))
+
+    def _add_part(self, f, start: int, end: int, name: str, size: int) -> None:
+        from ._io.hdf5 import HDF5File
+
+        part = HDF5File(f, start=start, end=end, name=name, size=size, owns=False)
+        self._parts.append(part)
+        for d in part.datasets():
+            if d.name in self._datasets:
+                raise DataLossError(f"dataset {d.name!r} is in two weight shards", path=name)
+            self._datasets[d.name] = d
+            self._part_of[d.name] = len(self._parts) - 1
+
+    def _open_archive(self, f, size: int, p: str) -> None:
+        """A ``.keras`` zip: its ``model.weights.h5``, read in place."""
+        members = _zip_members(f, p)
+        if _WEIGHTS_MEMBER not in members:
+            if "model.weights.npz" in members:
+                raise UnsupportedError("the archive keeps its weights in model.weights.npz (Keras' weights_format="
+                                       "'npz'); tfformats reads model.weights.h5", path=p)
+            raise NotFoundError(f"the archive holds no {_WEIGHTS_MEMBER} (a .keras file keeps its weights there)",
+                                path=p)
+        start, end = _member_range(f, size, p, members[_WEIGHTS_MEMBER])
+        self._add_part(f, start, end, f"{p}!{_WEIGHTS_MEMBER}", size)
+
+    def _open_shards(self, p: str, data: bytes) -> None:
+        """A Keras 3 sharded-weights index (``model.weights.json``) and the shards beside it."""
+        for shard in _shard_names(data, p):
+            f, size, owns, name = _open(_sibling(p, shard))
             if owns:
-                f.close()
-            raise
-        self._h5 = HDF5File(f, start=start, end=end, name=name, size=size, owns=owns)  # closes f from now on
-        try:
-            self._datasets = {d.name: d for d in self._h5.datasets()}
-        except BaseException:
-            self._h5.close()
-            raise
+                self._extra_files.append(f)
+            self._add_part(f, 0, size, name, size)
 
     # -- tf.train.CheckpointReader API
     def list_variables(self) -> list[tuple[str, list[int]]]:
@@ -85,8 +125,8 @@ class KerasWeights(Mapping):
             raise InvalidArgumentError(f"tensor names are strings, not {type(name).__name__}")
         ds = self._datasets.get(name)
         if ds is None:
-            raise UnknownTensorError(f"no dataset named {name!r}", path=self._h5.path)
-        return self._h5.read(ds)
+            raise UnknownTensorError(f"no dataset named {name!r}", path=self.path)
+        return self._parts[self._part_of[name]].read(ds)
 
     def itemsize(self, name: str) -> int | None:
         """Bytes per value of a dataset (None when its type is not decoded)."""
@@ -110,8 +150,17 @@ class KerasWeights(Mapping):
     def __contains__(self, name) -> bool:
         return self.has_tensor(name)
 
+    @property
+    def files(self) -> list[str]:
+        """The HDF5 files read: one, or each shard (``archive!member`` inside a zip)."""
+        return [part.path for part in self._parts]
+
     def close(self) -> None:
-        self._h5.close()
+        for f in self._extra_files:
+            f.close()
+        self._extra_files = []
+        if self._owns:
+            self._file.close()
 
     def __enter__(self):
         return self
@@ -120,7 +169,8 @@ class KerasWeights(Mapping):
         self.close()
 
     def __repr__(self) -> str:
-        return f"<tfformats KerasWeights {self.path!r} ({self.format}): {len(self)} tensors>"
+        shards = f" in {len(self._parts)} shards" if len(self._parts) > 1 else ""
+        return f"<tfformats KerasWeights {self.path!r} ({self.format}): {len(self)} tensors{shards}>"
 
 
 def load_keras_weights(path) -> KerasWeights:
@@ -161,29 +211,32 @@ def _open(path):
     return f, os.fstat(f.fileno()).st_size, True, p
 
 
-def _zip_member_range(f, size: int, path: str, member: str) -> tuple[int, int]:
-    """Byte range ``[start, end)`` of a stored (uncompressed) zip member, as Keras writes them."""
-    import struct
+def _zip_members(f, path: str) -> dict:
+    """``{name: ZipInfo}`` of a zip archive."""
     import zlib
 
     try:
         f.seek(0)
         with zipfile.ZipFile(f) as z:
-            try:
-                info = z.getinfo(member)
-            except KeyError:
-                raise NotFoundError(f"the archive holds no {member} (a .keras file keeps its weights there)",
-                                    path=path) from None
-            if info.compress_type != zipfile.ZIP_STORED:
-                raise UnsupportedError(f"{member} is compressed in the archive (Keras stores it uncompressed); "
-                                       "extract it first", path=path)
-        f.seek(info.header_offset)
-        local = f.read(30)
-    except (NotFoundError, UnsupportedError):
-        raise
+            return {i.filename: i for i in z.infolist()}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
             ValueError, OSError) as exc:
         raise DataLossError(f"damaged zip archive: {type(exc).__name__}: {exc}", path=path) from None
+
+
+def _member_range(f, size: int, path: str, info) -> tuple[int, int]:
+    """Byte range ``[start, end)`` of a stored (uncompressed) zip member, as Keras writes them."""
+    import struct
+
+    member = info.filename
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise UnsupportedError(f"{member} is compressed in the archive (Keras stores it uncompressed); "
+                               "extract it first", path=path)
+    try:
+        f.seek(info.header_offset)
+        local = f.read(30)
+    except (OSError, ValueError) as exc:
+        raise DataLossError(f"reading the zip entry of {member} failed: {exc}", path=path) from None
     if len(local) != 30 or local[:4] != b"PK\x03\x04":
         raise DataLossError(f"no local header for {member} where the zip directory says", path=path,
                             offset=info.header_offset)
@@ -194,3 +247,36 @@ def _zip_member_range(f, size: int, path: str, member: str) -> tuple[int, int]:
         raise DataLossError(f"{member} ({info.file_size} bytes at offset {start}) runs past the end of the archive",
                             path=path, offset=start)
     return start, end
+
+
+def _shard_names(data: bytes, path: str) -> list[str]:
+    """The shard files a Keras 3 weights index names, in first-mention order; each a plain
+    file name beside the index (Keras writes ``model_00000.weights.h5``...), never a path."""
+    import json
+
+    try:
+        index = json.loads(data.decode("utf-8"))
+        weight_map = index["weight_map"]
+        values = list(weight_map.values())
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise DataLossError(f"not a Keras weights index (JSON with a weight_map): {type(exc).__name__}: {exc}",
+                            path=path) from None
+    out: list = []
+    for v in values:
+        for name in v if isinstance(v, list) else [v]:
+            if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", "..") \
+                    or name.startswith(".."):
+                raise DataLossError(f"the weights index names a shard {name!r}, not a file name beside it", path=path)
+            if name not in out:
+                out.append(name)
+    if not out:
+        raise DataLossError("the weights index names no shard", path=path)
+    return out
+
+
+def _sibling(path: str, name: str) -> str:
+    from ._io.source import is_remote
+
+    if is_remote(path):
+        return path.rsplit("/", 1)[0] + "/" + name
+    return os.path.join(os.path.dirname(path), name)

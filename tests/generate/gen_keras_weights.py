@@ -7,7 +7,8 @@ Writes into tests/data/keras_weights/:
   optimizer slots under ``optimizer_weights/``); ``tfk_weights.h5`` -- its ``save_weights``.
 * ``k3_model.keras`` -- a Keras 3 functional model holding a nested Sequential, trained one step with
   Adam (weights in the archive's ``model.weights.h5``); ``k3.weights.h5`` -- its ``save_weights``;
-  ``k3_legacy.h5`` -- its legacy HDF5 save.
+  ``k3_legacy.h5`` -- its legacy HDF5 save; ``k3_sharded/`` -- its sharded ``save_weights``
+  (``model.weights.json`` naming ``model_0000N.weights.h5`` shards).
 * ``variants.h5`` -- written with h5py: the dtypes and layouts a reader may meet (bool, big-endian
   float64, int8, uint16, float16, bfloat16 as a custom 16-bit float, fixed-length strings, a scalar, an
   empty dataset, compact storage, a group of 40 datasets (a multi-node B-tree), a soft link, a second hard
@@ -67,8 +68,10 @@ def _keras3_files(rng):
     model.save(os.path.join(OUT, "k3_model.keras"))
     model.save_weights(os.path.join(OUT, "k3.weights.h5"))
     model.save(os.path.join(OUT, "k3_legacy.h5"))
+    os.makedirs(os.path.join(OUT, "k3_sharded"))
+    model.save_weights(os.path.join(OUT, "k3_sharded", "model.weights.json"), max_shard_size=3e-7)  # GB: ~300 B
     view = _keras_view(model)
-    return {"k3_model.keras": view, "k3.weights.h5": view, "k3_legacy.h5": view}
+    return {"k3_model.keras": view, "k3.weights.h5": view, "k3_legacy.h5": view, "k3_sharded": view}
 
 
 def _keras_view(model):
@@ -176,8 +179,20 @@ def main():
     _dense_links()
     expected, arrays = {"h5py": h5py.__version__, "files": {}}, {}
     for name in sorted(os.listdir(OUT)):
-        listing, values = _h5py_view(name)
-        expected["files"][name] = {"datasets": listing, "keras": keras_views.get(name)}
+        if name == "k3_sharded":  # every shard, as one set of weights under the index's name
+            index = os.path.join(OUT, name, "model.weights.json")
+            shards = sorted({f for v in json.load(open(index))["weight_map"].values() for f in v})
+            listing, values = {}, {}
+            for shard in shards:
+                part_listing, part_values = _h5py_view(os.path.join(name, shard))
+                listing.update(part_listing)
+                values.update({k.replace(f"{name}/{shard}::", f"{name}/model.weights.json::"): v
+                               for k, v in part_values.items()})
+            expected["files"][f"{name}/model.weights.json"] = {"datasets": listing, "keras": keras_views[name],
+                                                               "shards": shards}
+        else:
+            listing, values = _h5py_view(name)
+            expected["files"][name] = {"datasets": listing, "keras": keras_views.get(name)}
         arrays.update(values)
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, sort_keys=True)

@@ -21,6 +21,8 @@ keras_archive  a Keras 3 ``.keras`` zip (``config.json`` inside)
 keras_h5       an HDF5 file (signature at offset 0, or after a 512, 1024,
                2048... byte user block): a Keras ``.h5`` model or weights
                file, or a Keras 2.12 ``.keras`` (HDF5 despite the name)
+keras_sharded  a Keras 3 sharded-weights index (JSON with a ``weight_map``
+               naming ``.weights.h5`` shards beside it)
 ============== ==========================================================
 
 Files are recognized by their bytes: the HDF5 signature where libhdf5 (and
@@ -56,6 +58,7 @@ KINDS = (
     "keras_metadata",
     "keras_archive",
     "keras_h5",
+    "keras_sharded",
 )
 GRAPH_KINDS = ("saved_model", "meta_graph", "graph_def", "frozen_graph")
 CHECKPOINT_KINDS = ("checkpoint", "checkpoint_v1")
@@ -654,7 +657,11 @@ def _detect_dir(p: str, given: str) -> Target:
     if tables and len(stems) == 1 and all(re.search(r"-\d{5}-of-\d{5}$", f) for f in tables):
         pattern = glob.escape(os.path.join(p, stems.pop())) + "-?????-of-?????"
         return Target("checkpoint_v1", pattern, given, {"format": "V1", "directory": p, "files": len(tables)})
-    raise input_error(f"{given}: directory holds no SavedModel, checkpoint or event files")
+    indexes = sorted(f for f in os.listdir(p) if f.endswith(".json") and os.path.isfile(os.path.join(p, f))
+                     and os.path.getsize(os.path.join(p, f)) <= 64 << 20 and _is_keras_weights_index(os.path.join(p, f)))
+    if len(indexes) == 1:  # a folder of Keras 3 sharded weights
+        return Target("keras_sharded", os.path.join(p, indexes[0]), given, {"directory": p})
+    raise input_error(f"{given}: directory holds no SavedModel, checkpoint, event files or Keras weights index")
 
 
 def _detect_file(p: str, given: str) -> Target:
@@ -706,6 +713,8 @@ def _detect_file(p: str, given: str) -> Target:
         return Target("tfrecord", p, given, {"compression": comp or "NONE"})
     if head[:1] != b"\x0a" and _snappy_tfrecord(p):
         return Target("tfrecord", p, given, {"compression": "SNAPPY"})
+    if head.lstrip()[:1] == b"{" and size <= 64 << 20 and _is_keras_weights_index(p):
+        return Target("keras_sharded", p, given, {})
     if size > 1 << 31:
         # protobuf messages are limited to 2 GiB; nothing else of ours is this big
         raise input_error(f"{given}: {size} bytes and not a checkpoint, TFRecord or event file")
@@ -731,6 +740,17 @@ def _detect_file(p: str, given: str) -> Target:
         f"{given}: not a format tfformats knows (checked: checkpoint, TFRecord, event file, "
         "GraphDef, MetaGraphDef, SavedModel, Keras metadata, Keras .keras zip, HDF5)"
     )
+
+
+def _is_keras_weights_index(path: str) -> bool:
+    import json
+
+    try:
+        with open(path, "rb") as f:
+            doc = json.loads(f.read().decode("utf-8"))
+    except (ValueError, RecursionError, OSError):
+        return False
+    return isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict)
 
 
 def load_saved_model_proto(target: Target):

@@ -212,6 +212,6 @@ def open_tensors(target: Target, *, verify: bool = True) -> TensorSource:
         return CheckpointSource(target, verify=verify)
     if target.kind in ("graph_def", "frozen_graph", "meta_graph"):
         return GraphConstSource(target)
-    if target.kind in ("keras_h5", "keras_archive"):
+    if target.kind in ("keras_h5", "keras_archive", "keras_sharded"):
         return KerasWeightsSource(target)
     raise input_error(f"{target.given}: a {target.kind} holds no named tensors (try 'tfformats info')")

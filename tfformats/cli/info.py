@@ -397,7 +397,30 @@ def _keras_h5(target, args):
     return s, key_values(pairs) + "\n(run 'tfformats scan' to audit it)"
 
 
+def _keras_sharded(target, args):
+    """A Keras 3 sharded-weights index: its shards and the weights they hold together."""
+    import os
+
+    from ..errors import TFFormatsError
+    from ..keras import load_keras_weights
+    from ._table import key_values
+
+    weights, line = _keras_weights(target.path)
+    del weights["names"]
+    shards = []
+    try:
+        with load_keras_weights(target.path) as r:
+            shards = r.files
+    except TFFormatsError:
+        pass  # the weights summary says why
+    s = {"shards": shards, "weights": weights}
+    pairs = [("kind", "keras_sharded (a Keras 3 sharded-weights index)"), ("weights", line),
+             ("shards", ", ".join(os.path.basename(x) for x in shards) or "none read")]
+    return s, key_values(pairs)
+
+
 _HANDLERS = {
+    "keras_sharded": _keras_sharded,
     "keras_h5": _keras_h5,
     "keras_archive": _keras_archive,
     "tfrecord": _tfrecord,

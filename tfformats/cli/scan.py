@@ -971,7 +971,7 @@ def _scan_kind(s: Scanner, target) -> None:
         s.scan_keras_archive(target.path)
     elif kind == "keras_h5":
         s.scan_keras_h5(target.path)
-    elif kind in ("checkpoint", "checkpoint_v1", "tfrecord", "event_file", "log_dir"):
+    elif kind in ("checkpoint", "checkpoint_v1", "tfrecord", "event_file", "log_dir", "keras_sharded"):
         s.stats["data_only"] = 1  # nothing executable in these formats
     else:
         raise usage_error(f"{target.given}: 'scan' does not handle {kind}")

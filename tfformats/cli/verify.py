@@ -277,6 +277,12 @@ def verify_saved_model(target, report: Report, *, show_progress: bool = True) ->
 
 
 # -- Keras weights -------------------------------------------------------------------
+def target_is_hdf5(path: str) -> bool:
+    from .._io.hdf5 import find_superblock
+
+    return find_superblock(path) is not None
+
+
 def verify_keras_weights(path: str, report: Report) -> None:
     """Every dataset of a Keras ``.h5``/``.keras`` file read (HDF5 has no checksums over
     data: the structures and each value's storage are what can be checked); a file shorter
@@ -286,7 +292,7 @@ def verify_keras_weights(path: str, report: Report) -> None:
     from ..errors import TFFormatsError, UnsupportedError
     from ..keras import load_keras_weights
 
-    if is_truncated(path):
+    if target_is_hdf5(path) and is_truncated(path):
         report.add(problem("the file is shorter than the end of file its HDF5 superblock records (truncated)",
                            file=path))
     try:
@@ -298,7 +304,7 @@ def verify_keras_weights(path: str, report: Report) -> None:
         report.add(_from_exc(exc, file=path))
         return
     with reader:
-        report.count("files")
+        report.count("files", len(reader.files))
         for name in reader:
             try:
                 value = reader.get_tensor(name)
@@ -330,7 +336,7 @@ def run(args) -> int:
         from . import _records
 
         _records.verify(target, report, show_progress=show)
-    elif target.kind in ("keras_h5", "keras_archive"):
+    elif target.kind in ("keras_h5", "keras_archive", "keras_sharded"):
         verify_keras_weights(target.path, report)
     else:
         from ._common import input_error
