@@ -155,6 +155,31 @@ class _File:
             raise self.err(f"{what}: short read", pos)
         return data
 
+    def readinto(self, addr: int, buf, what: str) -> None:
+        """Fill the writable buffer ``buf`` from file address ``addr`` (one copy)."""
+        mv = memoryview(buf).cast("B")
+        n = mv.nbytes
+        pos = self.base + addr
+        if addr < 0 or pos + n > self.size:
+            raise self.err(f"{what} ({n} bytes at address {addr}) lies past the end of the file "
+                           f"({self.size} bytes)", pos)
+        if not hasattr(self.f, "readinto"):
+            mv[:] = self.read(addr, n, what)
+            return
+        try:
+            self.f.seek(pos)
+            got = 0
+            while got < n:
+                k = self.f.readinto(mv[got:])
+                if not k:
+                    break
+                got += k
+        except Exception as exc:  # a remote file's transport errors are as varied as its filesystem
+            raise TFFormatsError(f"reading {what} failed: {type(exc).__name__}: {exc}", path=self.path,
+                                 offset=pos) from None
+        if got != n:
+            raise self.err(f"{what}: short read", pos)
+
 
 class _Buf:
     """A cursor over bytes read from the file, raising DataLossError past its end."""
@@ -642,6 +667,15 @@ class HDF5File:
         if ds.problem:
             raise UnsupportedError(ds.problem, path=self.path, entry=ds.name, offset=ds.offset)
         nbytes = ds.count * ds.dtype.itemsize
+        if ds.layout == "contiguous" and ds.address is not UNDEF and ds.dtype.kind != "S" and ds.stored >= nbytes:
+            # the common case (every Keras weight): straight from the file into the array
+            if nbytes > hf.size:
+                raise hf.err(f"dataset {ds.name!r}: {nbytes} bytes of data cannot fit in the file", ds.offset)
+            flat = np.empty(ds.count, dtype=ds.dtype)
+            hf.readinto(ds.address, flat.view(np.uint8), f"data of dataset {ds.name!r}")
+            if not ds.dtype.isnative:
+                flat = flat.byteswap().view(ds.dtype.newbyteorder("="))
+            return self._shaped(flat, ds)
         if ds.layout == "compact":
             data = ds.raw or b""
         elif ds.address is UNDEF:
@@ -656,14 +690,17 @@ class HDF5File:
             data = hf.read(ds.address, nbytes, f"data of dataset {ds.name!r}")
         if len(data) < nbytes:
             raise hf.err(f"dataset {ds.name!r}: {nbytes} bytes of data needed, {len(data)} stored", ds.offset)
-        try:
-            arr = np.frombuffer(data, dtype=ds.dtype, count=ds.count).reshape(ds.shape)
-        except ValueError as exc:  # numpy's own limits: a dimension past 2**63 beside a 0, rank > numpy's
-            raise UnsupportedError(f"shape {list(ds.shape)} cannot be a numpy array ({exc})", path=self.path,
-                                   entry=ds.name, offset=ds.offset) from None
+        arr = self._shaped(np.frombuffer(data, dtype=ds.dtype, count=ds.count), ds)
         if ds.dtype.kind == "S":
             return _strings(arr)
         return arr.astype(ds.dtype.newbyteorder("="), copy=True)
+
+    def _shaped(self, flat, ds: Dataset):
+        try:
+            return flat.reshape(ds.shape)
+        except ValueError as exc:  # numpy's own limits: a dimension past 2**63 beside a 0, rank > numpy's
+            raise UnsupportedError(f"shape {list(ds.shape)} cannot be a numpy array ({exc})", path=self.path,
+                                   entry=ds.name, offset=ds.offset) from None
 
     # -- walking the groups
     def _walk(self, addr, prefix: str, depth: int, out: list, state: dict) -> None:
