@@ -306,14 +306,20 @@ def _root_attributes(hf: _File, addr: int, out: RootAttributes, names) -> None:
                     raise hf.err(f"two attributes named {attr.name!r} in the root group", at)
                 out.attributes[attr.name] = attr
         elif mtype == _ATTRIBUTE_INFO:
-            b = _Buf(hf, body, at, "attribute info message")
-            b.skip(1)  # version
-            flags = b.u8()
-            if flags & 0x01:
-                b.skip(2)  # maximum creation index
-            heap = b.addr()
+            heap = _dense_heap(hf, body, at, "attribute info message", index_bytes=2)
             if heap is not UNDEF:
                 out.unsupported.append(f"attributes in dense storage (a fractal heap at address {heap}; not read)")
+
+
+def _dense_heap(hf: _File, body: bytes, at: int, what: str, index_bytes: int):
+    """The fractal heap address of an attribute info or link info message (UNDEF: none, the
+    attributes or links are compact, in the header itself)."""
+    b = _Buf(hf, body, at, what)
+    b.skip(1)  # version
+    flags = b.u8()
+    if flags & 0x01:
+        b.skip(index_bytes)  # maximum creation index
+    return b.addr()
 
 
 def _messages(hf: _File, addr, out: RootAttributes | None = None, what: str = "root group"):
@@ -731,12 +737,7 @@ class HDF5File:
                 if link is not None:
                     children.setdefault(*link)
             elif mtype == _LINK_INFO:
-                b = _Buf(hf, body, at, "link info message")
-                b.skip(1)  # version
-                flags = b.u8()
-                if flags & 0x01:
-                    b.skip(8)  # maximum creation index
-                heap = b.addr()
+                heap = _dense_heap(hf, body, at, "link info message", index_bytes=8)
                 if heap is not UNDEF:
                     raise UnsupportedError(f"{what} keeps its links in dense storage (a fractal heap at address "
                                            f"{heap}), which this reader does not read", path=self.path, offset=at)
