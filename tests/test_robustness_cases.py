@@ -993,3 +993,58 @@ def test_hdf5_dataset_whose_shape_numpy_cannot_hold(tmp_path):
         with pytest.raises(UnsupportedError, match="cannot be a numpy array"):
             r.get_tensor("dtypes/empty")
         np.testing.assert_array_equal(r.get_tensor("dtypes/int8"), np.array([-128, 0, 127], np.int8))
+
+
+def _hdf5_groups_sharing_one_symbol_table(n: int) -> bytes:
+    """A hand-built HDF5 file (superblock 0, 8-byte addresses): the root group links ``n``
+    groups, and all ``n`` index their links with one shared B-tree whose symbol table node has
+    ``n`` links back to the root.  Each object is visited once (the links back lead to an object
+    already seen), but each group's visit reads and parses the shared node."""
+    undef = b"\xff" * 8
+    q = lambda v: struct.pack("<Q", v)  # noqa: E731
+
+    def header(btree: int, heap: int) -> bytes:  # object header v1: one symbol table message
+        return struct.pack("<BBHII", 1, 0, 1, 1, 24) + b"\0" * 4 + struct.pack("<HHB3x", 0x11, 16, 0) + q(btree) + q(heap)
+
+    def tree(snod: int, last_key: int) -> bytes:  # a leaf B-tree node with one symbol table node
+        return b"TREE" + bytes([0, 0]) + struct.pack("<H", 1) + undef + undef + q(0) + q(snod) + q(last_key)
+
+    names = b"\0" + b"".join(b"g%05d\0" % i for i in range(n))
+    root, heap, heap_data = 96, 136, 168
+    tree1 = heap_data + len(names)
+    tree2 = tree1 + 48
+    snod1 = tree2 + 48
+    snod2 = snod1 + 8 + 40 * n
+    groups = snod2 + 8 + 40 * n
+    eof = groups + 40 * n
+    sb = b"\x89HDF\r\n\x1a\n" + bytes([0, 0, 0, 0, 0, 8, 8, 0]) + struct.pack("<HHI", 4, 16, 0)
+    sb += q(0) + undef + q(eof) + undef + q(0) + q(root) + b"\0" * 24
+    out = bytearray(sb.ljust(root, b"\0"))
+    out += header(tree1, heap)
+    out += b"HEAP" + bytes([0, 0, 0, 0]) + q(len(names)) + undef + q(heap_data)
+    out += names
+    out += tree(snod1, len(names) - 1) + tree(snod2, len(names) - 1)
+    for targets in ([groups + 40 * i for i in range(n)], [root] * n):
+        out += b"SNOD" + bytes([1, 0]) + struct.pack("<H", n)
+        for i, target in enumerate(targets):
+            out += q(1 + 7 * i) + q(target) + b"\0" * 24
+    for _ in range(n):
+        out += header(tree2, heap)
+    assert len(out) == eof
+    return bytes(out)
+
+
+def test_hdf5_groups_sharing_one_symbol_table_do_not_make_the_walk_quadratic(tmp_path):
+    # Reviewing the HDF5 walk: visited objects are skipped, but 2,000 groups sharing one
+    # 2,000-entry symbol table node made it parse 4 million entries (seconds; a larger file,
+    # hours).  Structures may be read at most 8x the file's size (plus 8 MiB) per walk.
+    from tfformats._io.hdf5 import HDF5File
+
+    p = tmp_path / "shared.h5"
+    p.write_bytes(_hdf5_groups_sharing_one_symbol_table(2000))
+    with pytest.raises(DataLossError, match="read 8x over"):
+        tfformats.load_keras_weights(p)
+    small = tmp_path / "small.h5"
+    small.write_bytes(_hdf5_groups_sharing_one_symbol_table(3))  # the same layout, small: it reads
+    with HDF5File(str(small)) as h:
+        assert h.datasets() == []

@@ -135,6 +135,7 @@ class _File:
     def __init__(self, f, path: str, size: int, base: int) -> None:
         self.f, self.path, self.size, self.base = f, path, size, base
         self.so = self.sl = 8
+        self.budget: int | None = None  # structure bytes still allowed to be read (None: no limit)
 
     def err(self, message: str, offset: int | None = None) -> DataLossError:
         return DataLossError(message, path=self.path, offset=offset)
@@ -145,6 +146,11 @@ class _File:
         if addr < 0 or n < 0 or pos + n > self.size:
             raise self.err(f"{what} ({n} bytes at address {addr}) lies past the end of the file "
                            f"({self.size} bytes)", pos)
+        if self.budget is not None:
+            self.budget -= n
+            if self.budget < 0:
+                raise self.err(f"reading {what}: the file's structures have been read {STRUCTURE_READS}x over "
+                               "(structures shared between many groups?)", pos)
         try:
             self.f.seek(pos)
             data = self.f.read(n)
@@ -578,6 +584,10 @@ MAX_DEPTH = 64  # groups nested
 MAX_OBJECTS = 1 << 20  # objects (groups and datasets) visited in all
 MAX_BTREE_NODES = 1 << 16  # B-tree and symbol table nodes read in all
 MAX_HEAP_BYTES = 64 << 20  # a group's local heap (its link names)
+# Walking the groups reads each header, heap and B-tree node once, so a file's structures come to
+# at most its size; one B-tree or heap shared by many groups would be read again for each.  The
+# walk may read this many times the file's size (plus 8 MiB) in structures.
+STRUCTURE_READS = 8
 
 
 @dataclass
@@ -637,6 +647,7 @@ class HDF5File:
                 raise DataLossError("no HDF5 superblock found (signature at offset 0, 512, 1024...)", path=self.path,
                                     offset=start)
             self._hf = _File(self._f, self.path, end, start + sb)
+            self._extent = end - start
             self.superblock_version, self._root, self.truncated = _superblock(self._hf)
             self._datasets: list | None = None
         except BaseException:
@@ -660,7 +671,11 @@ class HDF5File:
         if self._datasets is None:
             out: list = []
             state = {"objects": 0, "nodes": 0, "seen": set()}
-            self._walk(self._root, "", 0, out, state)
+            self._hf.budget = STRUCTURE_READS * self._extent + (8 << 20)
+            try:
+                self._walk(self._root, "", 0, out, state)
+            finally:
+                self._hf.budget = None  # reading values later is not the walk
             self._datasets = sorted(out, key=lambda d: _natural(d.name))
         return self._datasets
 
