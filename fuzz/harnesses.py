@@ -749,7 +749,7 @@ def scan(data: bytes) -> None:
 
 # -- the other commands: info, verify, ls ---------------------------------------------------------
 CLI_TARGETS = ("checkpoint", "model.ckpt", "data.tfrecord", "events.out.tfevents.1700000000.fuzz", "graph.pb",
-               "saved_model")
+               "saved_model", "model.h5")
 
 
 def cli_input(kind: str, payload: bytes) -> bytes:
@@ -757,8 +757,8 @@ def cli_input(kind: str, payload: bytes) -> bytes:
 
 
 def cli(data: bytes) -> None:
-    """``tfformats info/verify/ls --json`` on a V2 checkpoint, V1 file, TFRecord, event file, graph or
-    SavedModel (the first byte picks which).  Exit codes 0-3 are documented; the JSON must parse."""
+    """``tfformats info/verify/ls --json`` on a V2 checkpoint, V1 file, TFRecord, event file, graph,
+    SavedModel or Keras weights file (the first byte picks which).  Exit codes 0-3 are documented; the JSON must parse."""
     import contextlib
     import json
 
@@ -980,6 +980,6 @@ _register(
     ["tfformats.cli.info", "tfformats.cli.verify", "tfformats.cli.ls", "tfformats.cli._detect", "tfformats.cli._common",
      "tfformats.cli._sources", "tfformats.cli._records", "tfformats.cli._table"],
     "cli",
-    "tfformats info/verify/ls --json on a checkpoint, V1 file, TFRecord, event file, graph or SavedModel",
+    "tfformats info/verify/ls --json on a checkpoint, V1 file, TFRecord, event file, graph, SavedModel or Keras file",
     ["tfformats.cli.info"],
 )

@@ -279,6 +279,8 @@ def cli_seeds():
             out.append((label, cli_input(kind, data)))
     out += [(label, cli_input("graph.pb", data)) for label, data in graph_seeds() if len(data) < 16384][:6]
     out += [(label, cli_input("saved_model", data)) for label, data in saved_model_seeds()[:3]]
+    # Keras weights files (info, verify and ls read every dataset)
+    out += [(label, cli_input("model.h5", data)) for label, data in keras_seeds() if len(data) < 40000][:4]
     return _small(out)
 
 

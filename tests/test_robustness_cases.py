@@ -1048,3 +1048,23 @@ def test_hdf5_groups_sharing_one_symbol_table_do_not_make_the_walk_quadratic(tmp
     small.write_bytes(_hdf5_groups_sharing_one_symbol_table(3))  # the same layout, small: it reads
     with HDF5File(str(small)) as h:
         assert h.datasets() == []
+
+
+def test_keras_archive_whose_directory_offset_points_past_its_members(tmp_path, capsys):
+    # Finding 19 (cli harness, once .keras seeds joined it): an end-of-central-directory record
+    # whose directory offset is too large makes zipfile place every member before the start of
+    # the file, and reading one seeks to a negative offset: OSError escaped `tfformats info`.
+    from cli_helpers import run_cli
+
+    data = bytearray((DATA / "keras_weights" / "k3_model.keras").read_bytes())
+    eocd = data.rfind(b"PK\x05\x06")
+    (offset,) = struct.unpack_from("<I", data, eocd + 16)
+    struct.pack_into("<I", data, eocd + 16, offset + 1_000_000)
+    p = tmp_path / "shifted.keras"
+    p.write_bytes(bytes(data))
+    code, _, err = run_cli(capsys, "info", p)
+    assert code == 3 and "damaged .keras archive" in err and "internal error" not in err
+    with pytest.raises(DataLossError):
+        tfformats.load_keras_weights(p)
+    code, out, _ = run_cli(capsys, "scan", p)
+    assert code in (0, 1) and "cannot be read" in out

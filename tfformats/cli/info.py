@@ -243,14 +243,21 @@ def _keras_archive(target, args):
 
     import zlib
 
+    def small_json(z, name: str):
+        if name not in names:
+            return {}
+        if z.getinfo(name).file_size > 256 << 20:  # as scan: a declared size the archive need not back
+            raise ValueError(f"{name} declares {z.getinfo(name).file_size} bytes")
+        return json.loads(z.read(name))
+
     try:
         with zipfile.ZipFile(target.path) as z:
             members = [{"name": i.filename, "bytes": i.file_size} for i in z.infolist()]
             names = {m["name"] for m in members}
-            config = json.loads(z.read("config.json")) if "config.json" in names else {}
-            meta = json.loads(z.read("metadata.json")) if "metadata.json" in names else {}
+            config = small_json(z, "config.json")
+            meta = small_json(z, "metadata.json")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
-            ValueError, RecursionError) as exc:
+            ValueError, RecursionError, OSError) as exc:  # zipfile's refusals are not all BadZipFile
         from ._common import input_error
 
         raise input_error(f"{target.given}: damaged .keras archive ({type(exc).__name__}: {exc})") from None
