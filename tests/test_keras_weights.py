@@ -248,3 +248,14 @@ def test_the_cli_reads_sharded_weights_by_index_or_folder(capsys):
     assert code == 0 and "26 identical, 0 changed" in out
     code, doc = run_cli_json(capsys, "scan", KW / "k3_sharded")
     assert code == 0 and doc["findings"] == []
+
+
+def test_a_sharded_index_needs_its_path_to_find_its_shards():
+    import io
+
+    data = (KW / "k3_sharded" / "model.weights.json").read_bytes()
+    with pytest.raises(tfformats.InvalidArgumentError, match="pass its path"):
+        tfformats.load_keras_weights(io.BytesIO(data))
+    with open(KW / "k3_sharded" / "model.weights.json", "rb") as f:  # an open file is not a path either
+        with pytest.raises(tfformats.InvalidArgumentError):
+            tfformats.load_keras_weights(f)

@@ -58,6 +58,9 @@ class KerasWeights(Mapping):
                 self._open_archive(f, size, p)
             elif head.lstrip()[:1] == b"{":
                 self.format = "keras_v3_sharded"
+                if not isinstance(path, (str, os.PathLike)):
+                    raise InvalidArgumentError("a sharded-weights index given as an open file: pass its path, so "
+                                               "the shards beside it can be found")
                 if size > _INDEX_LIMIT:
                     raise DataLossError(f"a weights index of {size} bytes (more than {_INDEX_LIMIT})", path=p)
                 f.seek(0)
