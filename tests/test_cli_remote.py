@@ -241,3 +241,16 @@ def test_find_runs_without_the_filesystem_package_raises_the_library_error():
     for call in (find_runs, read_events):
         with pytest.raises(UnsupportedError, match="gcsfs"):
             call("gs://bucket/logs")
+
+
+def test_a_remote_keras_weights_index_is_fetched_with_its_shards(capsys, server):
+    rel = "keras_weights/k3_sharded/model.weights.json"
+    code, local = run_cli_json(capsys, "info", DATA / rel)
+    assert code == 0
+    code, remote = run_cli_json(capsys, "info", f"{server.url}/{rel}")
+    assert code == 0 and remote["kind"] == local["kind"] == "keras_sharded"
+    assert remote["weights"] == local["weights"]
+    folder = f"{server.url}/keras_weights/k3_sharded"
+    assert remote["shards"] == [s.replace(str(DATA / "keras_weights" / "k3_sharded"), folder) for s in local["shards"]]
+    code, out, _ = run_cli(capsys, "diff", f"{server.url}/{rel}", DATA / "keras_weights" / "k3.weights.h5")
+    assert code == 0 and "26 identical, 0 changed" in out

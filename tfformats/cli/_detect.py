@@ -443,6 +443,15 @@ def _detect_remote(url: str) -> Target:
             show_as(local, url)
             target = _detect_file(local, url)
             target.details["fetched_from"] = url
+            if target.kind == "keras_sharded":  # the shards the index names, beside it
+                from ..keras import _shard_names
+
+                with open(local, "rb") as f:
+                    shards = _shard_names(f.read(), url)
+                folder = os.path.dirname(local)
+                for shard in shards:
+                    fetch_remote(url.rsplit("/", 1)[0] + "/" + shard, folder)
+                show_as(folder, url.rsplit("/", 1)[0])
             return target
         base = url.rstrip("/")
         if remote.exists(base + ".index"):
