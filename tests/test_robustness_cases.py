@@ -1068,3 +1068,26 @@ def test_keras_archive_whose_directory_offset_points_past_its_members(tmp_path, 
         tfformats.load_keras_weights(p)
     code, out, _ = run_cli(capsys, "scan", p)
     assert code in (0, 1) and "cannot be read" in out
+
+
+def test_hdf5_fixed_length_string_type_larger_than_numpy_allows(tmp_path):
+    # Finding 20 (keras harness, 657k executions in): a fixed-length string datatype of
+    # 4,294,901,765 bytes; numpy's dtype constructor raised TypeError while the file was listed.
+    src = DATA / "keras_weights" / "variants.h5"
+    data = bytearray(src.read_bytes())
+    with tfformats.load_keras_weights(src) as r:
+        at = r._datasets["dtypes/strings"].offset
+    i = at
+    while True:  # the datatype message: class 3 (string), then the 4-byte element size, 5
+        i = data.index(struct.pack("<I", 5), i + 1)
+        if data[i - 4] & 0x0F == 3:
+            break
+    struct.pack_into("<I", data, i, 4294901765)
+    p = tmp_path / "huge_string.h5"
+    p.write_bytes(bytes(data))
+    with tfformats.load_keras_weights(p) as r:
+        assert r.get_variable_to_dtype_map()["dtypes/strings"] == "fixed-length string of 4294901765 bytes"
+        assert "dtypes/strings" in r.unreadable()
+        with pytest.raises(tfformats.UnsupportedError):
+            r.get_tensor("dtypes/strings")
+        assert r.get_tensor("dtypes/int8").tolist() == [-128, 0, 127]

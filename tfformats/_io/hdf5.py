@@ -588,6 +588,7 @@ MAX_HEAP_BYTES = 64 << 20  # a group's local heap (its link names)
 # at most its size; one B-tree or heap shared by many groups would be read again for each.  The
 # walk may read this many times the file's size (plus 8 MiB) in structures.
 STRUCTURE_READS = 8
+MAX_STRING_BYTES = 1 << 30  # one fixed-length string value
 
 
 @dataclass
@@ -910,6 +911,8 @@ def _datatype(hf: _File, b: _Buf, name: str, depth: int = 0):
     if cls == 3:  # fixed-length string
         if size == 0:
             return None, "empty fixed-length string"
+        if size > MAX_STRING_BYTES:  # numpy's string types stop at 2**31 - 1 bytes
+            return None, f"fixed-length string of {size} bytes"
         return np.dtype(f"S{size}"), "string"
     if cls == 8 and depth == 0:  # enum: h5py's bool is an int8 enum of FALSE and TRUE
         base, _ = _datatype(hf, b, name, depth + 1)
