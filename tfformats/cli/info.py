@@ -273,8 +273,7 @@ def _keras_archive(target, args):
         "layer_classes": dict(sorted(classes.items())),
         "members": members,
     }
-    s["weights"], weights_line = _keras_weights(target.path)
-    del s["weights"]["names"]
+    s["weights"], weights_line, _ = _keras_weights(target.path)
     pairs = [
         ("kind", "keras_archive"),
         ("model", s["model_class"]),
@@ -286,10 +285,12 @@ def _keras_archive(target, args):
     return s, key_values(pairs) + "\n(run 'tfformats scan' to audit it)"
 
 
-def _keras_weights(path: str) -> tuple[dict, str]:
+def _keras_weights(path: str) -> tuple[dict, str, object]:
     """The weights summary of a Keras file (``{num_tensors, num_parameters, num_bytes,
-    unreadable, error, names}``; callers drop ``names``) and its line of text; read by
-    :mod:`tfformats.keras`."""
+    unreadable, error}``), its line of text, and the reader's names and files (``.names``,
+    ``.files``; empty when it could not be read); read by :mod:`tfformats.keras`."""
+    from types import SimpleNamespace
+
     from ..errors import TFFormatsError
     from ..keras import load_keras_weights
     from ._table import human_bytes
@@ -305,14 +306,15 @@ def _keras_weights(path: str) -> tuple[dict, str]:
                 params += n
                 nbytes += n * (r.itemsize(name) or 0)
             unreadable = r.unreadable()
+            seen = SimpleNamespace(names=list(shapes), files=r.files)
     except TFFormatsError as exc:
         return ({"num_tensors": None, "num_parameters": None, "num_bytes": None, "unreadable": {},
-                 "error": exc.message, "names": []}, f"not read: {exc.message}")
+                 "error": exc.message}, f"not read: {exc.message}", SimpleNamespace(names=[], files=[]))
     line = f"{len(shapes)} tensors, {params:,} parameters ({human_bytes(nbytes)})"
     if unreadable:
         line += f"; {len(unreadable)} not readable here (see 'tfformats ls')"
     return {"num_tensors": len(shapes), "num_parameters": params, "num_bytes": nbytes, "unreadable": unreadable,
-            "error": None, "names": list(shapes)}, line
+            "error": None}, line, seen
 
 
 def _layer_classes(config) -> dict:
@@ -362,13 +364,12 @@ def _keras_h5(target, args):
         except (ValueError, RecursionError) as exc:
             unreadable.append(f"attribute model_config is not valid JSON ({type(exc).__name__})")
     classes = _layer_classes(config) if isinstance(config, dict) else {}
-    weights, weights_line = _keras_weights(target.path)
+    weights, weights_line, seen = _keras_weights(target.path)
     # Keras 1/2 weights files name their layers in a root attribute; Keras 3's have none, but
     # keep every variable under layers/<name>/vars/ (and optimizer/vars/)
-    keras3 = bool(weights["names"]) and all(n.startswith(("layers/", "optimizer/", "vars/")) for n in weights["names"])
+    keras3 = bool(seen.names) and all(n.startswith(("layers/", "optimizer/", "vars/")) for n in seen.names)
     content = "model" if "model_config" in attrs.attributes else "weights" if "layer_names" in attrs.attributes \
         or keras3 else "unknown" if attrs.unsupported else "other"
-    del weights["names"]
     s = {
         "format": "HDF5",
         "superblock_version": attrs.superblock_version,
@@ -408,18 +409,10 @@ def _keras_sharded(target, args):
     """A Keras 3 sharded-weights index: its shards and the weights they hold together."""
     import os
 
-    from ..errors import TFFormatsError
-    from ..keras import load_keras_weights
     from ._table import key_values
 
-    weights, line = _keras_weights(target.path)
-    del weights["names"]
-    shards = []
-    try:
-        with load_keras_weights(target.path) as r:
-            shards = r.files
-    except TFFormatsError:
-        pass  # the weights summary says why
+    weights, line, seen = _keras_weights(target.path)
+    shards = seen.files  # empty when the weights could not be read (the summary says why)
     s = {"shards": shards, "weights": weights}
     pairs = [("kind", "keras_sharded (a Keras 3 sharded-weights index)"), ("weights", line),
              ("shards", ", ".join(os.path.basename(x) for x in shards) or "none read")]
