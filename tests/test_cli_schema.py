@@ -53,6 +53,8 @@ INFO_REQUIRED = {
     "keras_h5": {"format", "superblock_version", "userblock_bytes", "content", "keras_version", "backend",
                  "model_class", "layer_classes", "num_layers", "model_config_bytes", "training_config", "attributes",
                  "unreadable"},
+    "tf_dataset": {"writer", "format_version", "compression", "finalized", "num_elements", "num_shards", "num_files",
+                   "file_bytes", "run_id", "components"},
 }
 INFO_REQUIRED.update(checkpoint_v1=INFO_REQUIRED["checkpoint"], frozen_graph=INFO_REQUIRED["graph_def"],
                      meta_graph=INFO_REQUIRED["graph_def"], log_dir=INFO_REQUIRED["event_file"])
@@ -120,6 +122,8 @@ INFO_PATHS = {
     "keras h5": SCAN / "tfk_lambda.h5",
     "keras 2.12 hdf5 .keras": SCAN / "keras212_lambda.keras",
     "keras h5 dense attributes": SCAN / "h5_dense_attrs.h5",
+    "dataset save": DATA / "datasets" / "save_ragged",
+    "dataset snapshot": DATA / "datasets" / "snapshot_auto",
 }
 
 

@@ -1,7 +1,7 @@
 """tfformats: read TensorFlow's on-disk formats without TensorFlow.
 
 Checkpoints (V1 and V2), GraphDefs, MetaGraphs, SavedModels, TFRecords and
-event files, and Keras weights files, as numpy arrays and protobuf messages.  Importing the package is
+event files, Keras weights files and tf.data saved datasets, as numpy arrays and protobuf messages.  Importing the package is
 cheap: submodules load on first use.
 """
 
@@ -64,6 +64,8 @@ _LAZY = {
     "iter_summaries": "tfformats.events",
     "load_keras_weights": "tfformats.keras",
     "KerasWeights": "tfformats.keras",
+    "load_dataset": "tfformats.dataset",
+    "SavedDataset": "tfformats.dataset",
 }
 
 __all__ = sorted(

@@ -44,6 +44,7 @@ MODULES = [
     "tensorflow.core.protobuf.trackable_object_graph_pb2",
     "tensorflow.core.protobuf.tensor_bundle_pb2",
     "tensorflow.core.protobuf.fingerprint_pb2",
+    "tensorflow.core.protobuf.snapshot_pb2",
     "tensorflow.core.util.saved_tensor_slice_pb2",
     "tensorflow.core.util.event_pb2",
     "tensorflow.core.example.example_pb2",

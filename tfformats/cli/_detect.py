@@ -23,6 +23,8 @@ keras_h5       an HDF5 file (signature at offset 0, or after a 512, 1024,
                file, or a Keras 2.12 ``.keras`` (HDF5 despite the name)
 keras_sharded  a Keras 3 sharded-weights index (JSON with a ``weight_map``
                naming ``.weights.h5`` shards beside it)
+tf_dataset     a folder written by ``tf.data.Dataset.save`` or ``snapshot``
+               (``snapshot.metadata`` in it, or in its one graph-hash folder)
 ============== ==========================================================
 
 Files are recognized by their bytes: the HDF5 signature where libhdf5 (and
@@ -59,6 +61,7 @@ KINDS = (
     "keras_archive",
     "keras_h5",
     "keras_sharded",
+    "tf_dataset",
 )
 GRAPH_KINDS = ("saved_model", "meta_graph", "graph_def", "frozen_graph")
 CHECKPOINT_KINDS = ("checkpoint", "checkpoint_v1")
@@ -642,6 +645,18 @@ def localize(target: Target) -> Target:
     return out
 
 
+def _dataset_root(p: str):
+    """The folder with ``snapshot.metadata`` (``p``, or its only subfolder holding one), else None."""
+    if os.path.isfile(os.path.join(p, "snapshot.metadata")):
+        return p
+    try:
+        subs = [os.path.join(p, n) for n in os.listdir(p)]
+    except OSError:
+        return None
+    found = [d for d in subs if os.path.isfile(os.path.join(d, "snapshot.metadata"))]
+    return found[0] if len(found) == 1 else None
+
+
 def _detect_dir(p: str, given: str) -> Target:
     for name in ("saved_model.pb", "saved_model.pbtxt"):
         if os.path.isfile(os.path.join(p, name)):
@@ -653,6 +668,9 @@ def _detect_dir(p: str, given: str) -> Target:
 
         kind, prefix = _resolve(p)
         return Target("checkpoint" if kind == "v2" else "checkpoint_v1", prefix, given, {"format": kind.upper(), "directory": p})
+    dataset = _dataset_root(p)
+    if dataset is not None:
+        return Target("tf_dataset", p, given, {"metadata": dataset})
     events = find_event_files(p, limit=1)
     if events:
         return Target("log_dir", p, given, {})
@@ -670,7 +688,9 @@ def _detect_dir(p: str, given: str) -> Target:
                      and os.path.getsize(os.path.join(p, f)) <= 64 << 20 and _is_keras_weights_index(os.path.join(p, f)))
     if len(indexes) == 1:  # a folder of Keras 3 sharded weights
         return Target("keras_sharded", os.path.join(p, indexes[0]), given, {"directory": p})
-    raise input_error(f"{given}: directory holds no SavedModel, checkpoint, event files or Keras weights index")
+    raise input_error(
+        f"{given}: directory holds no SavedModel, checkpoint, event files, Keras weights index or tf.data saved dataset"
+    )
 
 
 def _detect_file(p: str, given: str) -> Target:

@@ -8,7 +8,9 @@
   weights of a frozen graph) by node name, decoded with
   :func:`tfformats.tensor.tensor_to_numpy`;
 - Keras ``.h5``/``.weights.h5`` files and ``.keras`` archives expose their
-  weights by HDF5 path, read by :mod:`tfformats.keras`.
+  weights by HDF5 path, read by :mod:`tfformats.keras`;
+- tf.data saved datasets expose each component stacked over the elements,
+  by its path in the element structure (:mod:`tfformats.dataset`).
 """
 
 from __future__ import annotations
@@ -206,6 +208,49 @@ class KerasWeightsSource(TensorSource):
         self.reader.close()
 
 
+class DatasetSource(TensorSource):
+    """The components of a tf.data saved dataset, each stacked over the elements
+    (``[num_elements, ...]``), by leaf path (through :mod:`tfformats.dataset`).
+
+    Components that do not stack (shapes varying between elements, ragged or
+    sparse values) are left out; ``tfformats info`` lists every component.
+    """
+
+    def __init__(self, target: Target, *, verify: bool = True) -> None:
+        from ..dataset import load_dataset
+
+        self.kind = target.kind
+        self.path = target.path
+        self.ds = load_dataset(target.path, verify=verify)
+        self._cols = None
+
+    def _columns(self) -> dict:
+        if self._cols is None:
+            import numpy as np
+
+            self._cols = {k: v for k, v in self.ds.columns().items() if isinstance(v, np.ndarray)}
+        return self._cols
+
+    def names(self) -> list[str]:
+        return list(self._columns())
+
+    def info(self, name: str) -> TensorInfo:
+        cols = self._columns()
+        if name not in cols:
+            from ..errors import UnknownTensorError
+
+            raise UnknownTensorError(f"no stackable component named {name!r}", path=self.path)
+        a = cols[name]
+        from ..dtypes import from_numpy
+
+        dtype = dict(self.ds.leaf_specs())[name].dtype if a.dtype == object else from_numpy(a.dtype).name
+        return TensorInfo(name, dtype, list(a.shape), int(a.size), None if a.dtype == object else int(a.nbytes), "tensor")
+
+    def get(self, name: str):
+        self.info(name)
+        return self._cols[name]
+
+
 def open_tensors(target: Target, *, verify: bool = True) -> TensorSource:
     """A TensorSource for a detected target, or a CLIError for kinds without tensors."""
     if target.kind in ("checkpoint", "checkpoint_v1", "saved_model"):
@@ -214,4 +259,6 @@ def open_tensors(target: Target, *, verify: bool = True) -> TensorSource:
         return GraphConstSource(target)
     if target.kind in ("keras_h5", "keras_archive", "keras_sharded"):
         return KerasWeightsSource(target)
+    if target.kind == "tf_dataset":
+        return DatasetSource(target, verify=verify)
     raise input_error(f"{target.given}: a {target.kind} holds no named tensors (try 'tfformats info')")

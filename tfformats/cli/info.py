@@ -419,7 +419,14 @@ def _keras_sharded(target, args):
     return s, key_values(pairs)
 
 
+def _tf_dataset(target, args):
+    from ._datasets import dataset_info
+
+    return dataset_info(target, show_progress=not args.no_progress)
+
+
 _HANDLERS = {
+    "tf_dataset": _tf_dataset,
     "keras_sharded": _keras_sharded,
     "keras_h5": _keras_h5,
     "keras_archive": _keras_archive,

@@ -338,6 +338,10 @@ def run(args) -> int:
         _records.verify(target, report, show_progress=show)
     elif target.kind in ("keras_h5", "keras_archive", "keras_sharded"):
         verify_keras_weights(target.path, report)
+    elif target.kind == "tf_dataset":
+        from ._datasets import verify_dataset
+
+        verify_dataset(target, report, show_progress=show)
     else:
         from ._common import input_error
 

@@ -1,0 +1,950 @@
+"""Datasets that tf.data wrote to disk: ``Dataset.save`` and ``Dataset.snapshot``.
+
+``tf.data.Dataset.save(path)`` (``tf.data.experimental.save`` before TF 2.10)
+writes the elements of a dataset so that ``tf.data.Dataset.load(path)`` gets
+them back; ``Dataset.snapshot(path)`` caches a pipeline's output the same
+way.  This module reads both without TensorFlow::
+
+    import tfformats
+
+    ds = tfformats.load_dataset("saved_ds")       # the folder given to Dataset.save
+    ds.element_spec                                 # {'image': TensorSpec(shape=(28, 28), dtype=uint8), ...}
+    len(ds)                                         # elements recorded at save time
+    for element in ds:                              # like tf.data's as_numpy_iterator()
+        element["image"], element["label"]
+    ds.to_numpy()                                   # every element, components stacked
+
+Layout, as TensorFlow writes it::
+
+    <path>/snapshot.metadata        SnapshotMetadataRecord: run id, format version, flat dtypes,
+                                    element count, whether the save finished
+    <path>/dataset_spec.pb          the element structure (a StructuredValue); Dataset.save only
+    <path>/<run id>/00000000.shard/00000000.snapshot   the elements of shard 0, then
+                                    00000001.snapshot... when the writer checkpointed
+
+``Dataset.snapshot`` adds a level: ``<path>/<graph hash>/snapshot.metadata``
+and ``<path>/<graph hash>/<run id>/...``; either folder can be given.
+
+File format version 2 (every writer since TF 2.3): each shard file is a
+TFRecord file (uncompressed, GZIP or SNAPPY, as told to the writer; detected
+here from the content) holding, per element, one serialized ``TensorProto``
+per flat component.  Version 1 (the first ``snapshot`` op, TF 2.0-2.2, still
+in ``tf.raw_ops.SnapshotDataset``): records framed by an 8-byte length only,
+the whole file optionally GZIP-compressed; per element one
+``SnapshotRecord``, or with SNAPPY a ``SnapshotTensorMetadata`` record and
+one raw snappy block of the component bytes.
+
+Elements come back as ``as_numpy_iterator()`` gives them: numpy arrays,
+numpy scalars for scalars, ``bytes`` for scalar strings, dicts, tuples,
+lists and named tuples as in the element structure,
+:class:`RaggedTensorValue` and :class:`SparseTensorValue` for ragged and
+sparse components.  A snapshot records no structure: its elements are tuples
+of the flat components (with the default ``shard_func``, ``snapshot`` stores
+``enumerate``'s index as the first one).
+
+Order: tf.data's default ``Dataset.load`` reader interleaves the shards, one
+element from each in turn, ``cycle_length`` = the number of CPUs of the
+reading machine; iteration here interleaves all shards (the same order
+whenever there are no more shards than CPUs).  ``elements(cycle_length=N)``
+gives the order on an N-CPU machine; ``elements(shard=i)`` one shard.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import re
+import struct
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
+
+import numpy as np
+
+from . import dtypes as _dt
+from .errors import DataLossError, InvalidArgumentError, NotFoundError, TFFormatsError, UnsupportedError
+
+__all__ = [
+    "load_dataset",
+    "SavedDataset",
+    "TensorSpec",
+    "RaggedTensorSpec",
+    "SparseTensorSpec",
+    "OtherSpec",
+    "RaggedTensorValue",
+    "SparseTensorValue",
+]
+
+METADATA_FILE = "snapshot.metadata"
+SPEC_FILE = "dataset_spec.pb"
+_SHARD_RE = re.compile(r"^(\d+)\.shard$")
+_FILE_RE = re.compile(r"^(\d+)\.snapshot$")
+_U64 = struct.Struct("<Q")
+# How big a metadata or spec file may be before it is refused (TF writes a few hundred bytes).
+MAX_METADATA_BYTES = 64 << 20
+
+
+# ---------------------------------------------------------------------------
+# Specs and values
+
+
+def _shape_tuple(shape_proto) -> Optional[tuple]:
+    if shape_proto.unknown_rank:
+        return None
+    return tuple(None if d.size < 0 else int(d.size) for d in shape_proto.dim)
+
+
+def _shape_str(shape) -> str:
+    if shape is None:
+        return "<unknown>"
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """A dense component: its shape (``None`` for unknown dimensions, or rank) and dtype name."""
+
+    shape: Optional[tuple]
+    dtype: str
+    name: Optional[str] = None
+
+    def __repr__(self) -> str:
+        return f"TensorSpec(shape={_shape_str(self.shape)}, dtype={self.dtype})"
+
+
+@dataclass(frozen=True)
+class RaggedTensorSpec:
+    """A ``tf.RaggedTensor`` component (read as a :class:`RaggedTensorValue`)."""
+
+    shape: Optional[tuple]
+    dtype: str
+    ragged_rank: int
+    row_splits_dtype: str
+
+    def __repr__(self) -> str:
+        return (
+            f"RaggedTensorSpec(shape={_shape_str(self.shape)}, dtype={self.dtype}, "
+            f"ragged_rank={self.ragged_rank}, row_splits_dtype={self.row_splits_dtype})"
+        )
+
+
+@dataclass(frozen=True)
+class SparseTensorSpec:
+    """A ``tf.SparseTensor`` component (read as a :class:`SparseTensorValue`)."""
+
+    shape: Optional[tuple]
+    dtype: str
+
+    def __repr__(self) -> str:
+        return f"SparseTensorSpec(shape={_shape_str(self.shape)}, dtype={self.dtype})"
+
+
+@dataclass(frozen=True)
+class OtherSpec:
+    """A composite TensorFlow type tfformats does not decode (a ``TensorArray``, an optional...).
+
+    Its component is handed out as TensorFlow stored it: an ``object`` array
+    of ``VariantTensorDataProto`` messages.
+    """
+
+    type_name: str
+
+    def __repr__(self) -> str:
+        return f"{self.type_name}(...)"
+
+
+class RaggedTensorValue:
+    """A ragged tensor: ``values`` and one ``row_splits`` array per ragged dimension (outermost first)."""
+
+    __slots__ = ("values", "nested_row_splits")
+
+    def __init__(self, values: np.ndarray, nested_row_splits: tuple) -> None:
+        self.values = values
+        self.nested_row_splits = tuple(nested_row_splits)
+
+    @property
+    def row_splits(self) -> np.ndarray:
+        return self.nested_row_splits[0]
+
+    @property
+    def ragged_rank(self) -> int:
+        return len(self.nested_row_splits)
+
+    def to_list(self) -> list:
+        """Nested Python lists, as ``tf.RaggedTensor.to_list()`` gives."""
+        rows = self.values.tolist()
+        for splits in reversed(self.nested_row_splits):
+            rows = [rows[int(a) : int(b)] for a, b in zip(splits[:-1], splits[1:])]
+        return rows
+
+    def __eq__(self, other) -> bool:
+        return (
+            isinstance(other, RaggedTensorValue)
+            and len(other.nested_row_splits) == len(self.nested_row_splits)
+            and all(np.array_equal(a, b) for a, b in zip(self.nested_row_splits, other.nested_row_splits))
+            and np.array_equal(self.values, other.values)
+        )
+
+    def __repr__(self) -> str:
+        return f"RaggedTensorValue({self.to_list()!r})"
+
+
+class SparseTensorValue(collections.namedtuple("SparseTensorValue", ["indices", "values", "dense_shape"])):
+    """A sparse tensor: ``indices`` [n, rank] int64, ``values`` [n], ``dense_shape`` [rank]."""
+
+    __slots__ = ()
+
+    def to_dense(self, default_value=0) -> np.ndarray:
+        out = np.full(tuple(int(d) for d in self.dense_shape), default_value, dtype=self.values.dtype)
+        if len(self.values):
+            out[tuple(np.asarray(self.indices).T)] = self.values
+        return out
+
+
+# ---------------------------------------------------------------------------
+# The element structure (from dataset_spec.pb)
+
+
+class _Leaf:
+    __slots__ = ("spec", "ncomp")
+
+    def __init__(self, spec, ncomp: int) -> None:
+        self.spec = spec
+        self.ncomp = ncomp
+
+
+_NAMEDTUPLES: dict = {}
+
+
+def _namedtuple(name: str, fields: tuple):
+    key = (name, fields)
+    cls = _NAMEDTUPLES.get(key)
+    if cls is None:
+        try:
+            cls = collections.namedtuple(name or "NamedTuple", fields)
+        except ValueError:  # a name or field Python does not accept
+            cls = collections.namedtuple("NamedTuple", fields, rename=True)
+        _NAMEDTUPLES[key] = cls
+    return cls
+
+
+class _Structure:
+    """Builds nested elements from flat components, following a StructuredValue."""
+
+    def __init__(self, value, path) -> None:
+        self.path = path
+        self.unknown = 0  # leaves whose component count is a guess
+        self.root = self._node(value, 0)
+        self.ncomp = self._count(self.root)
+
+    def _node(self, v, depth: int):
+        if depth > 100:
+            raise DataLossError("element structure nested more than 100 deep", path=self.path)
+        kind = v.WhichOneof("kind")
+        if kind == "tensor_spec_value" or kind == "bounded_tensor_spec_value":
+            s = getattr(v, kind)
+            return _Leaf(TensorSpec(_shape_tuple(s.shape), _dt.name_of(s.dtype), s.name or None), 1)
+        if kind == "type_spec_value":
+            return self._type_spec(v.type_spec_value)
+        # containers: (kind, name, [(key, child)]); keys are None in tuples and lists
+        if kind == "dict_value":
+            keys = sorted(v.dict_value.fields)  # tf.nest flattens a dict in sorted key order
+            return ("dict", None, [(k, self._node(v.dict_value.fields[k], depth + 1)) for k in keys])
+        if kind == "tuple_value":
+            return ("tuple", None, [(None, self._node(x, depth + 1)) for x in v.tuple_value.values])
+        if kind == "list_value":
+            return ("list", None, [(None, self._node(x, depth + 1)) for x in v.list_value.values])
+        if kind == "named_tuple_value":
+            nt = v.named_tuple_value
+            return ("namedtuple", nt.name, [(p.key, self._node(p.value, depth + 1)) for p in nt.values])
+        if kind == "none_value" or kind is None:
+            return ("none", None, [])
+        raise UnsupportedError(f"element structure holds a {kind}, not a spec", path=self.path)
+
+    def _type_spec(self, ts):
+        name = ts.type_spec_class_name
+        state = ts.type_state
+        parts = list(state.tuple_value.values) if state.WhichOneof("kind") == "tuple_value" else []
+
+        def part(i, attr):
+            if i < len(parts) and parts[i].WhichOneof("kind") == attr:
+                return getattr(parts[i], attr)
+            return None
+
+        cls = ts.type_spec_class
+        if name == "RaggedTensorSpec" or cls == 3:
+            shape = part(0, "tensor_shape_value")
+            dtype = part(1, "tensor_dtype_value")
+            rank = part(2, "int64_value")
+            splits = part(3, "tensor_dtype_value")
+            return _Leaf(
+                RaggedTensorSpec(
+                    _shape_tuple(shape) if shape is not None else None,
+                    _dt.name_of(dtype) if dtype is not None else "unknown",
+                    int(rank) if rank is not None else -1,
+                    _dt.name_of(splits) if splits is not None else "int64",
+                ),
+                1,
+            )
+        if name == "SparseTensorSpec" or cls == 1:
+            shape = part(0, "tensor_shape_value")
+            dtype = part(1, "tensor_dtype_value")
+            return _Leaf(
+                SparseTensorSpec(
+                    _shape_tuple(shape) if shape is not None else None,
+                    _dt.name_of(dtype) if dtype is not None else "unknown",
+                ),
+                1,
+            )
+        if name == "NoneTensorSpec":
+            return ("none", None, [])
+        if name in ("TensorArraySpec", "OptionalSpec", "DatasetSpec", "IteratorSpec") or cls in (4, 5, 6, 7):
+            return _Leaf(OtherSpec(name or "TypeSpec"), 1)
+        # An extension type or a registered spec: its count of components is not recorded.
+        self.unknown += 1
+        return _Leaf(OtherSpec(name or "TypeSpec"), -1)
+
+    def _count(self, node) -> int:
+        if isinstance(node, _Leaf):
+            return max(node.ncomp, 0)
+        return sum(self._count(c) for _, c in node[2])
+
+    def fit(self, n: int) -> bool:
+        """Settle unknown component counts against the metadata's ``n``; False when it cannot fit."""
+        if self.unknown == 0:
+            return self.ncomp == n
+        if self.unknown == 1 and n >= self.ncomp:
+            self._settle(self.root, n - self.ncomp)
+            self.ncomp = n
+            self.unknown = 0
+            return True
+        return False
+
+    def _settle(self, node, k: int) -> None:
+        if isinstance(node, _Leaf):
+            if node.ncomp < 0:
+                node.ncomp = k
+            return
+        for _, c in node[2]:
+            self._settle(c, k)
+
+    def paths(self, node=None, prefix: str = "") -> list:
+        """``(path, spec)`` of every leaf, in component order; paths join keys and indices with ``/``."""
+        node = self.root if node is None else node
+        if isinstance(node, _Leaf):
+            return [(prefix or ".", node.spec)]
+        out = []
+        for i, (k, c) in enumerate(node[2]):
+            out += self.paths(c, f"{prefix}/{k if k is not None else i}" if prefix else str(k if k is not None else i))
+        return out
+
+    def leaves(self, node=None) -> list:
+        """The spec of every flat component, in order."""
+        node = self.root if node is None else node
+        if isinstance(node, _Leaf):
+            return [node.spec] * node.ncomp
+        return [s for _, c in node[2] for s in self.leaves(c)]
+
+    def specs(self, node=None):
+        node = self.root if node is None else node
+        if isinstance(node, _Leaf):
+            return node.spec
+        return self._assemble(node, [self.specs(c) for _, c in node[2]])
+
+    @staticmethod
+    def _assemble(node, values: list):
+        kind, name, children = node
+        if kind == "none":
+            return None
+        if kind == "dict":
+            return {k: v for (k, _), v in zip(children, values)}
+        if kind == "tuple":
+            return tuple(values)
+        if kind == "list":
+            return values
+        return _namedtuple(name, tuple(k for k, _ in children))(*values)
+
+    def build(self, comps: list, convert) -> Any:
+        return self._build(self.root, iter(comps), convert)
+
+    def _build(self, node, it, convert):
+        if isinstance(node, _Leaf):
+            if node.ncomp == 1:
+                return convert(node.spec, next(it))
+            return tuple(next(it)[0] for _ in range(node.ncomp))
+        return self._assemble(node, [self._build(c, it, convert) for _, c in node[2]])
+
+
+# ---------------------------------------------------------------------------
+# Component values
+
+
+def _as_numpy_value(arr: np.ndarray):
+    """What ``as_numpy_iterator`` hands out for a dense tensor: a numpy scalar (``bytes`` for strings) for 0-d."""
+    return arr[()] if arr.ndim == 0 else arr
+
+
+def _variant_tensors(arr: np.ndarray, what: str, path, entry) -> list:
+    from .tensor import tensor_to_numpy
+
+    out = []
+    for v in arr.reshape(-1):
+        if not hasattr(v, "tensors"):
+            raise DataLossError(f"{what} component does not hold variant data", path=path, entry=entry)
+        out.append([tensor_to_numpy(t, path=path, entry=entry) for t in v.tensors])
+    return out
+
+
+def _ragged(arr: np.ndarray, path, entry) -> RaggedTensorValue:
+    if arr.size != 1:
+        raise UnsupportedError(
+            f"a ragged component of {arr.size} variants (a batch of encoded ragged tensors) is not decoded",
+            path=path,
+            entry=entry,
+        )
+    v = arr.reshape(-1)[0]
+    type_name = getattr(v, "type_name", "")
+    if "RaggedTensorVariant" not in type_name:
+        raise DataLossError(f"ragged component holds a {type_name or 'non-variant'!r}", path=path, entry=entry)
+    (tensors,) = _variant_tensors(arr, "ragged", path, entry)
+    if not tensors:
+        raise DataLossError("ragged component holds no tensors", path=path, entry=entry)
+    *splits, values = tensors
+    for i, s in enumerate(splits):
+        inner = len(splits[i + 1]) - 1 if i + 1 < len(splits) else (values.shape[0] if values.ndim else 0)
+        if s.ndim != 1 or len(s) < 1 or s[0] != 0 or np.any(np.diff(s) < 0) or s[-1] != inner:
+            raise DataLossError(f"ragged component: row_splits {i} are inconsistent", path=path, entry=entry)
+    return RaggedTensorValue(values, tuple(splits))
+
+
+def _sparse(arr: np.ndarray, path, entry) -> SparseTensorValue:
+    parts = _variant_tensors(arr, "sparse", path, entry)
+    if len(parts) != 3 or any(len(p) != 1 for p in parts):
+        raise DataLossError("sparse component is not (indices, values, dense_shape)", path=path, entry=entry)
+    indices, values, dense_shape = (p[0] for p in parts)
+    if indices.ndim != 2 or values.ndim != 1 or dense_shape.ndim != 1 or indices.shape != (len(values), len(dense_shape)):
+        raise DataLossError(
+            f"sparse component: indices {indices.shape}, values {values.shape} and dense_shape "
+            f"{dense_shape.shape} do not agree",
+            path=path,
+            entry=entry,
+        )
+    if len(values) and (np.any(indices < 0) or np.any(indices >= dense_shape)):
+        raise DataLossError("sparse component: an index lies outside dense_shape", path=path, entry=entry)
+    return SparseTensorValue(indices, values, dense_shape)
+
+
+# ---------------------------------------------------------------------------
+# Shard files
+
+
+def _tensor_protos_v2(path: str, ncomp: int, verify: bool) -> Iterator[list]:
+    """Elements of a version-2 shard file: ``ncomp`` TensorProto records each."""
+    from .proto import pb
+    from .records import read
+
+    parse = pb.TensorProto.FromString
+    group: list = []
+    index = 0
+    with read(path, verify=verify) as recs:
+        for rec in recs:
+            try:
+                group.append(parse(rec))
+            except Exception as exc:
+                raise DataLossError(
+                    f"element {index}, component {len(group)}: not a TensorProto ({exc})", path=path
+                ) from None
+            if len(group) == ncomp:
+                yield group
+                group = []
+                index += 1
+    if group:
+        raise DataLossError(
+            f"the file ends inside element {index}: {len(group)} of its {ncomp} components are present", path=path
+        )
+
+
+class _ByteStream:
+    """Exact reads from a file, or from its decompressed GZIP stream."""
+
+    def __init__(self, path: str) -> None:
+        from ._io import records as _rec
+
+        self.path = path
+        self._raw = _rec.LocalFileInput(path)
+        head = self._raw.pread(0, 2)
+        self.gzip = head == b"\x1f\x8b"
+        self.pos = 0
+        if self.gzip:
+            self._state = _rec._StreamState()
+            self._chunks = _rec._zlib_chunks(self._raw.chunks(0, 1 << 20), _rec.GZIP, path, 1 << 20, self._state)
+            self._buf = b""
+            self._bpos = 0
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def at_end(self) -> bool:
+        if not self.gzip:
+            return self.pos >= self._raw.size
+        return not self._fill(1)
+
+    def _fill(self, n: int) -> bool:
+        """Make ``n`` bytes available in the buffer; False at the stream's end."""
+        while len(self._buf) - self._bpos < n:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                if self._state.error is not None:
+                    raise self._state.error
+                return False
+            self._buf = self._buf[self._bpos :] + chunk
+            self._bpos = 0
+        return True
+
+    def read(self, n: int, what: str) -> bytes:
+        if not self.gzip:
+            if n > self._raw.size - self.pos:
+                raise DataLossError(
+                    f"{what}: {n} bytes claimed, {self._raw.size - self.pos} left in the file",
+                    path=self.path,
+                    offset=self.pos,
+                )
+            data = self._raw.pread(self.pos, n)
+            if len(data) != n:
+                raise DataLossError(f"{what}: the file ended early", path=self.path, offset=self.pos)
+        else:
+            if not self._fill(n):
+                raise DataLossError(
+                    f"{what}: {n} bytes claimed, the GZIP stream ends first (offset in the decompressed stream)",
+                    path=self.path,
+                    offset=self.pos,
+                )
+            data = self._buf[self._bpos : self._bpos + n]
+            self._bpos += n
+        self.pos += n
+        return data
+
+
+def _tensor_protos_v1(path: str, dtypes: list, verify: bool) -> Iterator[list]:
+    """Elements of a version-0/1 shard file (the first snapshot op's own framing)."""
+    from ._io.records import _snappy_block
+    from .proto import message_class
+
+    parse_record = message_class("tensorflow.data.experimental.SnapshotRecord").FromString
+    parse_meta = message_class("tensorflow.data.experimental.SnapshotTensorMetadata").FromString
+    stream = _ByteStream(path)
+    snappy: Optional[bool] = None
+    index = 0
+    try:
+        while not stream.at_end():
+            start = stream.pos
+            (n,) = _U64.unpack(stream.read(8, f"element {index}: record length"))
+            data = stream.read(n, f"element {index}: record")
+            if snappy is None:
+                # A SnapshotRecord's tensors carry a dtype (field 1); tensor metadata never does.
+                snappy = not _first_tensor_has_dtype(data)
+            try:
+                if not snappy:
+                    tensors = list(parse_record(data).tensor)
+                    if len(tensors) != len(dtypes):
+                        raise DataLossError(
+                            f"element {index} has {len(tensors)} components, the metadata says {len(dtypes)}",
+                            path=path,
+                            offset=start,
+                        )
+                    yield tensors
+                else:
+                    meta = parse_meta(data).tensor_metadata
+                    (m,) = _U64.unpack(stream.read(8, f"element {index}: block length"))
+                    block = stream.read(m, f"element {index}: snappy block")
+                    yield _from_snappy_block(path, start, index, dtypes, meta, _snappy_block(block, path, start))
+            except TFFormatsError:
+                raise
+            except Exception as exc:
+                raise DataLossError(f"element {index}: cannot be parsed ({exc})", path=path, offset=start) from None
+            index += 1
+    finally:
+        stream.close()
+
+
+def _first_tensor_has_dtype(data: bytes) -> bool:
+    from ._io import varint
+
+    try:
+        if not data or data[0] != 0x0A:  # field 1, length-delimited
+            return True  # an empty SnapshotRecord, or not tensor metadata
+        n, pos = varint.decode(data, 1, len(data))
+        return n > 0 and data[pos] == 0x08  # the embedded message starts with field 1 (dtype), varint
+    except Exception:
+        return True
+
+
+def _from_snappy_block(path, offset, index, dtypes, meta, raw: bytes) -> list:
+    from .proto import pb
+
+    if len(meta) != len(dtypes):
+        raise DataLossError(
+            f"element {index} has {len(meta)} components, the metadata says {len(dtypes)}", path=path, offset=offset
+        )
+    total = sum(int(m.tensor_size_bytes) for m in meta)
+    if total != len(raw) or any(m.tensor_size_bytes < 0 for m in meta):
+        raise DataLossError(
+            f"element {index}: component sizes add up to {total}, the snappy block holds {len(raw)}",
+            path=path,
+            offset=offset,
+        )
+    out = []
+    pos = 0
+    for enum, m in zip(dtypes, meta):
+        size = int(m.tensor_size_bytes)
+        piece = raw[pos : pos + size]
+        pos += size
+        dt = _dt.from_enum(enum)
+        if dt.enum in (_dt.DT_STRING, _dt.DT_VARIANT, _dt.DT_RESOURCE):
+            out.append(pb.TensorProto.FromString(piece))
+        else:
+            t = pb.TensorProto(dtype=enum, tensor_content=piece)
+            t.tensor_shape.CopyFrom(m.tensor_shape)
+            out.append(t)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The dataset
+
+
+def _read_small(path: str, what: str) -> bytes:
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_METADATA_BYTES:
+            raise DataLossError(f"{what} of {size} bytes is far larger than TensorFlow writes", path=path)
+        with open(path, "rb") as f:
+            return f.read(MAX_METADATA_BYTES + 1)
+    except FileNotFoundError:
+        raise NotFoundError(f"no {what}", path=path) from None
+    except IsADirectoryError:
+        raise NotFoundError(f"{what} is a directory", path=path) from None
+    except OSError as exc:
+        raise TFFormatsError(f"cannot read {what}: {exc.strerror or exc}", path=path) from None
+
+
+def _find_root(path: str) -> str:
+    """The folder holding ``snapshot.metadata``: ``path`` itself or its one graph-hash folder."""
+    if os.path.isfile(os.path.join(path, METADATA_FILE)):
+        return path
+    if not os.path.isdir(path):
+        if os.path.exists(path):
+            raise NotFoundError("not a folder: give the folder Dataset.save or Dataset.snapshot wrote", path=path)
+        raise NotFoundError("no such folder", path=path)
+    try:
+        names = sorted(os.listdir(path))
+    except OSError as exc:
+        raise TFFormatsError(f"cannot list: {exc.strerror or exc}", path=path) from None
+    found = [n for n in names if os.path.isfile(os.path.join(path, n, METADATA_FILE))]
+    if not found:
+        raise NotFoundError(
+            f"no {METADATA_FILE} here or in a graph-hash folder: not a Dataset.save or snapshot folder", path=path
+        )
+    if len(found) > 1:
+        raise InvalidArgumentError(
+            f"{len(found)} snapshots of different pipelines are here ({', '.join(found)}); give one of their folders",
+            path=path,
+        )
+    return os.path.join(path, found[0])
+
+
+class SavedDataset:
+    """A dataset written by ``Dataset.save`` or ``Dataset.snapshot`` (made by :func:`load_dataset`).
+
+    Attributes: ``path`` (the folder with ``snapshot.metadata``), ``kind``
+    (``"save"`` when a ``dataset_spec.pb`` gives the structure, else
+    ``"snapshot"``), ``version`` (file format), ``run_id``,
+    ``graph_hash``, ``finalized`` (False: the writer did not finish, some
+    elements may be missing), ``num_elements`` (as recorded; ``None`` when
+    the writer did not count), ``dtypes`` (of the flat components),
+    ``element_spec`` (nested specs; a tuple of :class:`TensorSpec` for a
+    snapshot), ``shards`` (per shard, its files in reading order) and
+    ``compression`` (of the first file: ``""``, ``"GZIP"`` or ``"SNAPPY"``).
+    """
+
+    def __init__(self, path, *, verify: bool = True) -> None:
+        from .proto import message_class, pb
+
+        path = os.fspath(path)
+        if path.startswith("file://"):
+            path = path[len("file://") :]
+        self.path = _find_root(path)
+        self.verify = bool(verify)
+        meta_path = os.path.join(self.path, METADATA_FILE)
+        raw = _read_small(meta_path, METADATA_FILE)
+        try:
+            meta = message_class("tensorflow.data.experimental.SnapshotMetadataRecord").FromString(raw)
+        except Exception:
+            if b"element_spec" in raw[:4096]:
+                raise UnsupportedError(
+                    "a distributed snapshot (tf.data service's distributed_save) is not read yet", path=meta_path
+                ) from None
+            raise DataLossError("not a SnapshotMetadataRecord", path=meta_path) from None
+        self.run_id = meta.run_id
+        self.graph_hash = meta.graph_hash
+        self.version = int(meta.version)
+        self.finalized = bool(meta.finalized)
+        self.dtypes = [_dt.name_of(d) for d in meta.dtype]
+        self._dtype_enums = list(meta.dtype)
+        if self.version not in (0, 1, 2):
+            raise UnsupportedError(f"snapshot file format version {self.version} (known: 0, 1, 2)", path=meta_path)
+        if not self.run_id or self.run_id in (".", "..") or "/" in self.run_id or "\\" in self.run_id:
+            raise DataLossError(f"run id {self.run_id!r} is not a folder name", path=meta_path)
+        if not self._dtype_enums:
+            raise DataLossError("the metadata lists no component dtypes", path=meta_path)
+        for d in self._dtype_enums:
+            _dt.from_enum(d)  # unknown dtypes: UnsupportedError now, not mid-iteration
+
+        self.structure_note: Optional[str] = None
+        spec_path = os.path.join(self.path, SPEC_FILE)
+        self._structure: Optional[_Structure] = None
+        if os.path.exists(spec_path):
+            self.kind = "save"
+            try:
+                value = pb.StructuredValue.FromString(_read_small(spec_path, SPEC_FILE))
+            except TFFormatsError:
+                raise
+            except Exception:
+                raise DataLossError("not a StructuredValue", path=spec_path) from None
+            structure = _Structure(value, spec_path)
+            if structure.fit(len(self.dtypes)):
+                self._structure = structure
+            else:
+                self.structure_note = (
+                    f"{SPEC_FILE} describes {structure.ncomp} components, the metadata {len(self.dtypes)}: "
+                    "elements are given as flat tuples"
+                )
+        else:
+            self.kind = "snapshot"
+        # Dataset.save counts the elements (0 until it finishes); snapshot writers do not.
+        counted = self.version >= 2 and (meta.num_elements > 0 or (self.finalized and self.kind == "save"))
+        self.num_elements: Optional[int] = int(meta.num_elements) if counted else None
+        self.run_dir = os.path.join(self.path, self.run_id)
+        self.shards = self._list_shards()
+        self.compression = self._first_compression()
+
+    # -- layout
+    def _list_shards(self) -> list:
+        if not os.path.isdir(self.run_dir):
+            if self.num_elements == 0 or not self.finalized:
+                return []  # nothing written (yet): TensorFlow reads no elements either
+            raise NotFoundError(f"the run folder {self.run_id} named by {METADATA_FILE} is missing", path=self.run_dir)
+        try:
+            names = os.listdir(self.run_dir)
+        except OSError as exc:
+            raise TFFormatsError(f"cannot list: {exc.strerror or exc}", path=self.run_dir) from None
+        shard_dirs = sorted(
+            (int(m.group(1)), n) for n in names if (m := _SHARD_RE.match(n)) and os.path.isdir(os.path.join(self.run_dir, n))
+        )
+        if shard_dirs:
+            return [self._shard_files(os.path.join(self.run_dir, n)) for _, n in shard_dirs]
+        # The version-1 op wrote its files straight into the run folder.
+        files = self._shard_files(self.run_dir)
+        return [files] if files else []
+
+    @staticmethod
+    def _shard_files(folder: str) -> list:
+        """Checkpoint files 0, 1, 2... as TensorFlow reads them: in order, up to the first missing one."""
+        try:
+            ids = {int(m.group(1)) for n in os.listdir(folder) if (m := _FILE_RE.match(n))}
+        except OSError as exc:
+            raise TFFormatsError(f"cannot list: {exc.strerror or exc}", path=folder) from None
+        out = []
+        i = 0
+        while i in ids:
+            out.append(os.path.join(folder, f"{i:08d}.snapshot"))
+            i += 1
+        return out
+
+    def _first_compression(self) -> Optional[str]:
+        first = next((f for files in self.shards for f in files), None)
+        if first is None:
+            return None
+        try:
+            with open(first, "rb") as f:
+                head = f.read(64)
+        except OSError:
+            return None
+        if head[:2] == b"\x1f\x8b":
+            return "GZIP"
+        if self.version >= 2:
+            from .records import detect_compression
+
+            try:
+                c = detect_compression(first)
+            except TFFormatsError:
+                return None
+            return "" if c == "NONE" else c
+        return "SNAPPY" if len(head) >= 9 and not _first_tensor_has_dtype(head[8:]) else ""
+
+    # -- specs
+    @property
+    def element_spec(self):
+        if self._structure is not None:
+            return self._structure.specs()
+        return tuple(TensorSpec(None, d) for d in self.dtypes)
+
+    def leaf_specs(self) -> list:
+        """``(path, spec)`` for every leaf of the element structure (``"image"``, ``"meta/flag"``, ``"0"``...)."""
+        if self._structure is not None:
+            return self._structure.paths()
+        return [(str(i), TensorSpec(None, d)) for i, d in enumerate(self.dtypes)]
+
+    @property
+    def num_shards(self) -> int:
+        return len(self.shards)
+
+    @property
+    def files(self) -> list:
+        return [f for files in self.shards for f in files]
+
+    def __len__(self) -> int:
+        if self.num_elements is None:
+            raise TypeError("this dataset's writer did not record its element count; count(ds) reads it")
+        return self.num_elements
+
+    def __repr__(self) -> str:
+        n = "?" if self.num_elements is None else self.num_elements
+        fin = "" if self.finalized else ", not finalized"
+        return f"<tfformats SavedDataset {self.path!r} ({self.kind}, {n} elements, {self.num_shards} shards{fin})>"
+
+    # -- reading
+    def _flat(self, files: list) -> Iterator[list]:
+        from .tensor import tensor_to_numpy
+
+        n = len(self.dtypes)
+        for path in files:
+            gen = (
+                _tensor_protos_v2(path, n, self.verify)
+                if self.version >= 2
+                else _tensor_protos_v1(path, self._dtype_enums, self.verify)
+            )
+            for index, protos in enumerate(gen):
+                comps = []
+                for j, (p, want) in enumerate(zip(protos, self._dtype_enums)):
+                    entry = f"element {index} component {j}"
+                    if _dt.base_enum(p.dtype) != want:
+                        raise DataLossError(
+                            f"component is {_dt.name_of(p.dtype)}, the metadata says {_dt.name_of(want)}",
+                            path=path,
+                            entry=entry,
+                        )
+                    comps.append((tensor_to_numpy(p, path=path, entry=entry), path, entry))
+                yield comps
+
+    def _convert(self, spec, item):
+        arr, path, entry = item
+        if isinstance(spec, RaggedTensorSpec):
+            return _ragged(arr, path, entry)
+        if isinstance(spec, SparseTensorSpec):
+            return _sparse(arr, path, entry)
+        if isinstance(spec, OtherSpec):
+            return arr
+        return _as_numpy_value(arr)
+
+    def _element(self, comps: list):
+        if self._structure is None:
+            return tuple(_as_numpy_value(a) for a, _, _ in comps)
+        return self._structure.build(comps, self._convert)
+
+    def iter_flat(self, shard: Optional[int] = None, *, cycle_length: Optional[int] = None) -> Iterator[tuple]:
+        """Elements as tuples of the flat component arrays (no structure, no conversion)."""
+        for comps in self._ordered(shard, cycle_length):
+            yield tuple(a for a, _, _ in comps)
+
+    def elements(self, shard: Optional[int] = None, *, cycle_length: Optional[int] = None) -> Iterator[Any]:
+        """Iterate the elements; ``shard=i`` reads one shard, ``cycle_length`` as tf.data's default reader."""
+        for comps in self._ordered(shard, cycle_length):
+            yield self._element(comps)
+
+    def __iter__(self) -> Iterator[Any]:
+        return self.elements()
+
+    def _ordered(self, shard: Optional[int], cycle_length: Optional[int]) -> Iterator[list]:
+        if shard is not None:
+            if not -len(self.shards) <= shard < len(self.shards):
+                raise InvalidArgumentError(f"shard {shard} out of range: {len(self.shards)} shards", path=self.path)
+            yield from self._flat(self.shards[shard])
+            return
+        if cycle_length is not None and cycle_length < 1:
+            raise InvalidArgumentError(f"cycle_length must be at least 1, not {cycle_length}")
+        yield from _interleave([self._flat(files) for files in self.shards], cycle_length or len(self.shards) or 1)
+
+    def count(self) -> int:
+        """Count the elements by reading every file (checks them on the way)."""
+        return sum(1 for _ in self._ordered(None, None))
+
+    def _columns(self, shard: Optional[int]) -> list:
+        rows = [comps for comps in self._ordered(shard, None)]
+        n = len(self.dtypes)
+        leaves = self._structure.leaves() if self._structure is not None else [None] * n
+        cols = []
+        for j in range(n):
+            arrays = [r[j][0] for r in rows]
+            spec = leaves[j]
+            if isinstance(spec, (RaggedTensorSpec, SparseTensorSpec)):
+                cols.append([self._convert(spec, r[j]) for r in rows])
+            elif isinstance(spec, OtherSpec):
+                cols.append(arrays)
+            elif not arrays:
+                shape = spec.shape if isinstance(spec, TensorSpec) and spec.shape is not None and None not in spec.shape else ()
+                cols.append(np.empty((0, *shape), dtype=_dt.from_enum(self._dtype_enums[j]).numpy))
+            elif all(a.shape == arrays[0].shape for a in arrays):
+                cols.append(np.stack(arrays))
+            else:
+                cols.append(arrays)
+        return cols
+
+    def to_numpy(self, shard: Optional[int] = None):
+        """Every element at once, in the element structure, each dense component stacked.
+
+        Components of one shape over all elements become one array with a
+        leading element dimension; others (varying shapes, ragged, sparse)
+        a list of per-element values.
+        """
+        cols = self._columns(shard)
+        if self._structure is None:
+            return tuple(cols)
+        return self._structure.build([(c, None, None) for c in cols], lambda spec, item: item[0])
+
+    def columns(self, shard: Optional[int] = None) -> dict:
+        """``{leaf path: stacked array or list}`` (paths as :meth:`leaf_specs` gives them)."""
+        return {path: col for (path, _), col in zip(self.leaf_specs(), self._columns(shard))}
+
+
+def _interleave(iterators: list, cycle_length: int) -> Iterator:
+    """tf.data's deterministic ``interleave(lambda x: x, cycle_length)``, block length 1.
+
+    Slots are visited in turn; an exhausted slot is left empty until the turn
+    comes back to it, and only then takes the next input, as tf.data does.
+    """
+    pending = collections.deque(iterators)
+    slots: list = [None] * cycle_length
+    i = 0
+    while pending or any(s is not None for s in slots):
+        it = slots[i]
+        if it is None:
+            if pending:
+                slots[i] = pending.popleft()
+                continue
+        else:
+            try:
+                item = next(it)
+            except StopIteration:
+                slots[i] = None
+            else:
+                yield item
+        i = (i + 1) % cycle_length
+
+
+def load_dataset(path, *, verify: bool = True) -> SavedDataset:
+    """Open a folder written by ``tf.data.Dataset.save`` (or ``Dataset.snapshot``).
+
+    ``path`` is the folder given to ``save``/``snapshot``, or for a snapshot
+    its graph-hash folder.  ``verify=False`` skips the TFRecord CRCs.
+    """
+    return SavedDataset(path, verify=verify)
