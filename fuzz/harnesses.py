@@ -869,6 +869,81 @@ class Harness:
 HARNESSES: dict[str, Harness] = {}
 
 
+# -- tf.data saved datasets -----------------------------------------------------------------------
+def _dataset_dir(data: bytes) -> str:
+    """Unpack ``pack(snapshot.metadata, dataset_spec.pb, shard file...)`` into a dataset folder; the
+    shard files go where the metadata's run id and format version put them (empty spec: none)."""
+    parts = mutate.unpack(data, 6)
+    root = clear("dataset")
+    with open(os.path.join(root, "snapshot.metadata"), "wb") as f:
+        f.write(parts[0])
+    if len(parts) > 1 and parts[1]:
+        with open(os.path.join(root, "dataset_spec.pb"), "wb") as f:
+            f.write(parts[1])
+    run_id, version = "0", 2
+    try:
+        from tfformats.proto import message_class
+
+        meta = message_class("tensorflow.data.experimental.SnapshotMetadataRecord").FromString(parts[0])
+        run_id, version = meta.run_id, meta.version
+    except Exception:
+        pass
+    if not run_id or run_id in (".", "..") or "/" in run_id or "\\" in run_id or "\0" in run_id or len(run_id) > 100:
+        run_id = "0"
+    for i, shard in enumerate(parts[2:]):
+        folder = os.path.join(root, run_id, f"{i:08d}.shard") if version >= 2 else os.path.join(root, run_id)
+        os.makedirs(folder, exist_ok=True)
+        name = "00000000.snapshot" if version >= 2 else f"{i:08d}.snapshot"
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(shard)
+    return root
+
+
+def dataset(data: bytes) -> None:
+    """load_dataset on a Dataset.save / snapshot folder: every element in each order, flat and
+    structured, to_numpy/columns; the orders hold the same elements, and counts agree."""
+    import tfformats.dataset as tds
+
+    parts = mutate.unpack(data, 6)
+    variants = [data]
+    repaired = mutate.pack(*parts[:2], *[mutate.repair_record_crcs(p) for p in parts[2:]])
+    if repaired != data:
+        variants.append(repaired)
+    for variant in variants:
+        root = _dataset_dir(variant)
+        ds = _attempt(tds.load_dataset, root)
+        if ds is None:
+            continue
+        repr(ds)
+        specs = ds.leaf_specs()
+        repr(ds.element_spec)
+        _check(len(specs) == len(ds.dtypes), "leaf specs and component dtypes disagree")
+        flat = _attempt(lambda: _take_items(ds.iter_flat()))
+        if flat is None:
+            continue
+        _check(all(len(f) == len(ds.dtypes) for f in flat), "an element with the wrong number of components")
+        per_shard = _attempt(lambda: [x for i in range(ds.num_shards) for x in _take_items(ds.iter_flat(shard=i))])
+        if per_shard is not None:
+            _check(len(per_shard) == len(flat), "per-shard reading gives another element count")
+        elements = _attempt(lambda: _take_items(ds.elements()))
+        if elements is not None:
+            _check(len(elements) == len(flat), "structured and flat reading disagree on the count")
+        _attempt(ds.to_numpy)
+        _attempt(ds.columns)
+        if len(flat) < MAX_RECORDS:
+            n = _attempt(ds.count)
+            _check(n is None or n == len(flat), "count() differs from iteration")
+
+
+def _take_items(it, limit: int = MAX_RECORDS) -> list:
+    out = []
+    for x in it:
+        out.append(x)
+        if len(out) >= limit:
+            break
+    return out
+
+
 def _register(name, func, modules, kind, doc, needs=None):
     HARNESSES[name] = Harness(name, func, modules, kind, doc, needs or [])
 
@@ -956,6 +1031,13 @@ _register(
     "keras", keras, ["tfformats.keras", "tfformats._io.hdf5"], "keras",
     "load_keras_weights on a Keras .h5/.weights.h5 file or a .keras zip: listing, every tensor, dtype/shape agreement",
     ["tfformats.keras"],
+)
+_register(
+    "dataset", dataset, ["tfformats.dataset", "tfformats.records", "tfformats._io.records", "tfformats.tensor"],
+    "dataset",
+    "load_dataset on a Dataset.save/snapshot folder (metadata, spec, shard files): every element, flat, "
+    "structured, per shard, stacked",
+    ["tfformats.dataset"],
 )
 _register(
     "scan", scan,

@@ -320,6 +320,24 @@ def keras_seeds():
     return _small(out)
 
 
+def dataset_seeds():
+    """Each folder of tests/data/datasets packed as (snapshot.metadata, dataset_spec.pb, shard files)."""
+    out = []
+    root = os.path.join(ROOT, "tests", "data")
+    for dirpath, dirnames, filenames in sorted(os.walk(root)):
+        dirnames.sort()
+        if "snapshot.metadata" not in filenames:
+            continue
+        meta = _read(os.path.join(dirpath, "snapshot.metadata"))
+        spec_path = os.path.join(dirpath, "dataset_spec.pb")
+        spec = _read(spec_path) if os.path.exists(spec_path) else b""
+        shards = sorted(
+            os.path.join(d, f) for d, _, fs in os.walk(dirpath) for f in fs if f.endswith(".snapshot")
+        )
+        out.append((_label(dirpath), mutate.pack(meta, spec, *[_read(p) for p in shards[:4]])))
+    return _small(out)
+
+
 @lru_cache(maxsize=None)
 def seeds(kind: str) -> tuple:
     """``((label, bytes), ...)`` for a fixture kind (a harness's ``kind``)."""
