@@ -902,6 +902,8 @@ def _dataset_dir(data: bytes) -> str:
 def dataset(data: bytes) -> None:
     """load_dataset on a Dataset.save / snapshot folder: every element in each order, flat and
     structured, to_numpy/columns; the orders hold the same elements, and counts agree."""
+    import numpy as np
+
     import tfformats.dataset as tds
 
     parts = mutate.unpack(data, 6)
@@ -929,7 +931,15 @@ def dataset(data: bytes) -> None:
         if elements is not None:
             _check(len(elements) == len(flat), "structured and flat reading disagree on the count")
         _attempt(ds.to_numpy)
-        _attempt(ds.columns)
+        cols = _attempt(ds.columns)
+        if cols is not None:
+            _check(len(cols) == len(ds.dtypes), "columns() and the component dtypes disagree")
+            for j, col in enumerate(cols.values()):
+                _check(len(col) == len(flat), "a column with another element count than iteration")
+                if isinstance(col, np.ndarray):
+                    for i, f in enumerate(flat):
+                        got = col[i : i + 1].reshape(col.shape[1:])
+                        _check(_same_array(got, f[j]), "a stacked column differs from the elements read one by one")
         if len(flat) < MAX_RECORDS:
             n = _attempt(ds.count)
             _check(n is None or n == len(flat), "count() differs from iteration")

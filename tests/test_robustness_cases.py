@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import struct
 import sys
 
@@ -1091,3 +1092,28 @@ def test_hdf5_fixed_length_string_type_larger_than_numpy_allows(tmp_path):
         with pytest.raises(tfformats.UnsupportedError):
             r.get_tensor("dtypes/strings")
         assert r.get_tensor("dtypes/int8").tolist() == [-128, 0, 127]
+
+
+def test_dataset_spec_with_an_unknown_composite_of_several_components(tmp_path):
+    # Finding 21 (dataset harness, 75k executions into its first long run): a dataset_spec.pb whose
+    # type spec has a class name tfformats does not know, with two components: the element spec
+    # gave one leaf path for both, so leaf_specs() listed fewer leaves than the metadata's dtypes.
+    from tfformats.proto import message_class, pb
+
+    src = DATA / "datasets" / "save_ragged"
+    root = tmp_path / "ds"
+    shutil.copytree(src, root)
+    meta = message_class("tensorflow.data.experimental.SnapshotMetadataRecord").FromString(
+        (root / "snapshot.metadata").read_bytes())
+    spec = pb.StructuredValue()
+    t = spec.tuple_value.values.add().type_spec_value
+    t.type_spec_class_name = "SomeExtensionSpec"
+    t.type_spec_class = 13
+    leaf = spec.tuple_value.values.add().tensor_spec_value
+    leaf.dtype = meta.dtype[2]
+    (root / "dataset_spec.pb").write_bytes(spec.SerializeToString())
+    ds = tfformats.load_dataset(root)
+    assert [p for p, _ in ds.leaf_specs()] == ["0/0", "0/1", "1"]
+    assert len(ds.leaf_specs()) == len(ds.dtypes) == 3
+    first = next(iter(ds))
+    assert isinstance(first[0], tuple) and len(first[0]) == 2

@@ -141,3 +141,37 @@ def test_random_structures_read_as_tensorflow_loads_them(tmp_path_factory, comps
     assert ds.compression == (compression or "") or n == 0
     _assert_same(list(ds.elements(cycle_length=CPUS)), theirs)
     assert len(ds) == n
+
+
+class _Pt(tf.experimental.BatchableExtensionType):
+    __name__ = "tfformats_test.Pt"
+    x: tf.Tensor
+    y: tf.Tensor
+
+
+def test_tensor_arrays_optionals_and_extension_types(tmp_path):
+    """Composites beyond ragged and sparse: a TensorArray comes back as its elements, an optional as
+    None or its value, a registered extension type as the tuple of its components."""
+    ta = tf.data.Dataset.range(4).map(lambda i: tf.TensorArray(tf.int64, size=2).write(0, i).write(1, i * 2))
+    ta.save(str(tmp_path / "ta"))
+    theirs = [t.stack().numpy() for t in tf.data.Dataset.load(str(tmp_path / "ta"))]
+    ours = list(tfformats.load_dataset(tmp_path / "ta"))
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(np.stack(a), b)
+
+    opt = tf.data.Dataset.range(4).map(
+        lambda i: tf.cond(i % 2 == 0, lambda: tf.experimental.Optional.from_value(i),
+                          lambda: tf.experimental.Optional.empty(tf.TensorSpec([], tf.int64))))
+    opt.save(str(tmp_path / "opt"))
+    theirs = [o.get_value().numpy() if o.has_value() else None for o in tf.data.Dataset.load(str(tmp_path / "opt"))]
+    assert list(tfformats.load_dataset(tmp_path / "opt")) == theirs
+
+    ext = tf.data.Dataset.range(3).map(lambda i: (i, _Pt(x=tf.cast(i, tf.float32), y=tf.fill([2], i))))
+    ext.save(str(tmp_path / "ext"))
+    theirs = list(tf.data.Dataset.load(str(tmp_path / "ext")))
+    ours = list(tfformats.load_dataset(tmp_path / "ext"))
+    for (i, (x, y)), (ti, tp) in zip(ours, theirs):
+        assert i == ti.numpy()
+        np.testing.assert_array_equal(x, tp.x.numpy())
+        np.testing.assert_array_equal(y, tp.y.numpy())

@@ -56,6 +56,7 @@ import os
 import re
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterator, Optional
 
 import numpy as np
@@ -140,11 +141,11 @@ class SparseTensorSpec:
 
 @dataclass(frozen=True)
 class OtherSpec:
-    """A composite TensorFlow type tfformats does not decode (a ``TensorArray``, an optional...).
-
-    Its component is handed out as TensorFlow stored it: an ``object`` array
-    of ``VariantTensorDataProto`` messages.
-    """
+    """A composite TensorFlow type: a ``TensorArray`` (read as the list of its
+    element arrays), an optional (``None`` or its value), or one tfformats
+    does not decode (an extension type's components come as a tuple of
+    arrays; anything else as TensorFlow stored it, an ``object`` array of
+    ``VariantTensorDataProto`` messages)."""
 
     type_name: str
 
@@ -331,7 +332,10 @@ class _Structure:
         """``(path, spec)`` of every leaf, in component order; paths join keys and indices with ``/``."""
         node = self.root if node is None else node
         if isinstance(node, _Leaf):
-            return [(prefix or ".", node.spec)]
+            if node.ncomp == 1:
+                return [(prefix or ".", node.spec)]
+            # a composite of several components (or none): one path per component
+            return [(f"{prefix}/{i}" if prefix else str(i), node.spec) for i in range(node.ncomp)]
         out = []
         for i, (k, c) in enumerate(node[2]):
             out += self.paths(c, f"{prefix}/{k if k is not None else i}" if prefix else str(k if k is not None else i))
@@ -370,7 +374,7 @@ class _Structure:
         if isinstance(node, _Leaf):
             if node.ncomp == 1:
                 return convert(node.spec, next(it))
-            return tuple(next(it)[0] for _ in range(node.ncomp))
+            return tuple(convert(None, next(it)) for _ in range(node.ncomp))  # an undecoded composite
         return self._assemble(node, [self._build(c, it, convert) for _, c in node[2]])
 
 
@@ -431,6 +435,140 @@ def _sparse(arr: np.ndarray, path, entry) -> SparseTensorValue:
     if len(values) and (np.any(indices < 0) or np.any(indices >= dense_shape)):
         raise DataLossError("sparse component: an index lies outside dense_shape", path=path, entry=entry)
     return SparseTensorValue(indices, values, dense_shape)
+
+
+_LITTLE = np.dtype("<u2").isnative
+
+
+@lru_cache(maxsize=None)
+def _plain_numpy(enum: int) -> Optional[np.dtype]:
+    """The numpy dtype of a fixed-size TF dtype whose ``tensor_content`` numpy reads as is, else None."""
+    d = _dt.BY_ENUM.get(enum)
+    if d is None or d.enum in (_dt.DT_STRING, _dt.DT_VARIANT, _dt.DT_RESOURCE) or not d.numpy_name:
+        return None
+    npdt = d.numpy
+    if npdt.itemsize > 1 and npdt.kind in "iufc" and not _LITTLE:
+        return None  # big-endian host: the general decoder swaps bytes
+    return npdt
+
+
+def _plain_shape(p, npdt: np.dtype) -> Optional[tuple]:
+    """The shape of a TensorProto whose ``tensor_content`` holds exactly its elements, else None."""
+    ts = p.tensor_shape
+    if ts.unknown_rank:
+        return None
+    shape = tuple([d.size for d in ts.dim])
+    if len(shape) > 32:
+        return None
+    n = 1
+    for d in shape:
+        if d < 0:
+            return None
+        n *= d
+    return shape if n * npdt.itemsize == len(p.tensor_content) else None
+
+
+def _decode(p, path, index: int, j: int) -> np.ndarray:
+    """A component's array: plain ``tensor_content`` straight to numpy, anything else by the general decoder."""
+    npdt = _plain_numpy(p.dtype)
+    if npdt is not None and p.tensor_content:
+        shape = _plain_shape(p, npdt)
+        if shape is not None:
+            return np.frombuffer(p.tensor_content, npdt).reshape(shape).copy()
+    from .tensor import tensor_to_numpy
+
+    return tensor_to_numpy(p, path=path, entry=f"element {index} component {j}")
+
+
+def _stack_contents(items: list, enum: int) -> Optional[np.ndarray]:
+    """The protos of ``(proto, file, index)`` items as one array, when each holds plain content of
+    one shape; else None."""
+    npdt = _plain_numpy(enum)
+    if npdt is None or not items:
+        return None
+    first = items[0][0]
+    shape = _plain_shape(first, npdt) if first.tensor_content else None
+    if shape is None or 0 in shape:
+        return None
+    size = len(first.tensor_content)
+    first_shape = first.tensor_shape
+    contents = []
+    for p, _, _ in items:
+        c = p.tensor_content
+        if len(c) != size or p.tensor_shape != first_shape:
+            return None  # (equal shape messages: the same dims, so the size check covers the content)
+        contents.append(c)
+    return np.frombuffer(b"".join(contents), npdt).reshape((len(items), *shape)).copy()
+
+
+_PLAIN_FIELDS = frozenset({"dtype", "tensor_shape", "tensor_content"})
+
+
+def _plain_column(data, starts: np.ndarray, lengths: np.ndarray, enum: int) -> Optional[np.ndarray]:
+    """One component of every element of a file read whole, without a message per record.
+
+    When every record is the same bytes but for its ``tensor_content`` (the
+    same dtype, shape and content length, which the first record, parsed,
+    says are plain), the contents are cut out and joined; else None (the
+    caller parses record by record, which also reports what is wrong).
+    """
+    from .proto import pb
+
+    npdt = _plain_numpy(enum)
+    n = len(starts)
+    if npdt is None or n == 0:
+        return None
+    size = int(lengths[0])
+    if np.any(lengths != size):
+        return None
+    s0 = int(starts[0])
+    rec0 = bytes(data[s0 : s0 + size])
+    try:
+        p0 = pb.TensorProto.FromString(rec0)
+    except Exception:
+        return None
+    content = p0.tensor_content
+    if p0.dtype != enum or not content or {f.name for f, _ in p0.ListFields()} - _PLAIN_FIELDS:
+        return None
+    shape = _plain_shape(p0, npdt)
+    h = size - len(content)
+    if shape is None or 0 in shape or h <= 0 or rec0[h:] != content or p0.SerializeToString() != rec0:
+        return None
+    stride = int(starts[1] - starts[0]) if n > 1 else size
+    if stride >= size and (n == 1 or np.all(np.diff(starts) == stride)):
+        # evenly spaced (every element the same size): strided views over the buffer, no per-record work
+        from numpy.lib.stride_tricks import as_strided
+
+        u8 = np.frombuffer(data, np.uint8)
+        rows = as_strided(u8[s0:], shape=(n, size), strides=(stride, 1), writeable=False)
+        if not np.array_equal(rows[:, :h], np.broadcast_to(np.frombuffer(rec0[:h], np.uint8), (n, h))):
+            return None  # some record differs in dtype, shape or layout
+        return np.ascontiguousarray(rows[:, h:]).view(npdt).reshape((n, *shape))
+    mv = memoryview(data)
+    s = starts.tolist()
+    mid = (starts + h).tolist()
+    e = (starts + size).tolist()
+    if b"".join(map(mv.__getitem__, map(slice, s, mid))) != rec0[:h] * n:
+        return None  # some record differs in dtype, shape or layout
+    joined = b"".join(map(mv.__getitem__, map(slice, mid, e)))
+    return np.frombuffer(joined, npdt).reshape((n, *shape)).copy()
+
+
+def _other(spec: "OtherSpec", arr: np.ndarray, path, entry):
+    """A TensorArray as the list of its elements, an optional as None or its value; else as stored."""
+    from .tensor import tensor_to_numpy
+
+    if arr.size != 1 or not hasattr(arr.reshape(-1)[0], "tensors"):
+        return arr
+    v = arr.reshape(-1)[0]
+    if spec.type_name == "TensorArraySpec" and "TensorList" in v.type_name:
+        if any(t.dtype == _dt.DT_INVALID for t in v.tensors):
+            return arr  # elements never written: nothing to decode them to
+        return [tensor_to_numpy(t, path=path, entry=entry) for t in v.tensors]
+    if spec.type_name == "OptionalSpec" and "Optional" in v.type_name:
+        values = [_as_numpy_value(tensor_to_numpy(t, path=path, entry=entry)) for t in v.tensors]
+        return None if not values else values[0] if len(values) == 1 else tuple(values)
+    return arr
 
 
 # ---------------------------------------------------------------------------
@@ -813,62 +951,65 @@ class SavedDataset:
         return f"<tfformats SavedDataset {self.path!r} ({self.kind}, {n} elements, {self.num_shards} shards{fin})>"
 
     # -- reading
-    def _flat(self, files: list) -> Iterator[list]:
-        from .tensor import tensor_to_numpy
-
+    def _flat(self, files: list) -> Iterator[tuple]:
+        """``(protos, file, index in file)`` per element, the dtypes checked against the metadata."""
         n = len(self.dtypes)
+        wants = self._dtype_enums
         for path in files:
             gen = (
                 _tensor_protos_v2(path, n, self.verify)
                 if self.version >= 2
-                else _tensor_protos_v1(path, self._dtype_enums, self.verify)
+                else _tensor_protos_v1(path, wants, self.verify)
             )
             for index, protos in enumerate(gen):
-                comps = []
-                for j, (p, want) in enumerate(zip(protos, self._dtype_enums)):
-                    entry = f"element {index} component {j}"
-                    if _dt.base_enum(p.dtype) != want:
+                for j, (p, want) in enumerate(zip(protos, wants)):
+                    if p.dtype != want and _dt.base_enum(p.dtype) != want:
                         raise DataLossError(
                             f"component is {_dt.name_of(p.dtype)}, the metadata says {_dt.name_of(want)}",
                             path=path,
-                            entry=entry,
+                            entry=f"element {index} component {j}",
                         )
-                    comps.append((tensor_to_numpy(p, path=path, entry=entry), path, entry))
-                yield comps
+                yield protos, path, index
 
-    def _convert(self, spec, item):
-        arr, path, entry = item
+    def _arrays(self, item) -> list:
+        protos, path, index = item
+        return [_decode(p, path, index, j) for j, p in enumerate(protos)]
+
+    def _convert(self, spec, arr, path, index, j):
         if isinstance(spec, RaggedTensorSpec):
-            return _ragged(arr, path, entry)
+            return _ragged(arr, path, f"element {index} component {j}")
         if isinstance(spec, SparseTensorSpec):
-            return _sparse(arr, path, entry)
+            return _sparse(arr, path, f"element {index} component {j}")
         if isinstance(spec, OtherSpec):
-            return arr
+            return _other(spec, arr, path, f"element {index} component {j}")
         return _as_numpy_value(arr)
 
-    def _element(self, comps: list):
+    def _element(self, item):
+        arrays = self._arrays(item)
         if self._structure is None:
-            return tuple(_as_numpy_value(a) for a, _, _ in comps)
-        return self._structure.build(comps, self._convert)
+            return tuple(_as_numpy_value(a) for a in arrays)
+        _, path, index = item
+        return self._structure.build(
+            [(a, j) for j, a in enumerate(arrays)],
+            lambda spec, c: c[0] if spec is None else self._convert(spec, c[0], path, index, c[1]),
+        )
 
     def iter_flat(self, shard: Optional[int] = None, *, cycle_length: Optional[int] = None) -> Iterator[tuple]:
         """Elements as tuples of the flat component arrays (no structure, no conversion)."""
-        for comps in self._ordered(shard, cycle_length):
-            yield tuple(a for a, _, _ in comps)
+        for item in self._ordered(shard, cycle_length):
+            yield tuple(self._arrays(item))
 
     def elements(self, shard: Optional[int] = None, *, cycle_length: Optional[int] = None) -> Iterator[Any]:
         """Iterate the elements; ``shard=i`` reads one shard, ``cycle_length`` as tf.data's default reader."""
-        for comps in self._ordered(shard, cycle_length):
-            yield self._element(comps)
+        for item in self._ordered(shard, cycle_length):
+            yield self._element(item)
 
     def __iter__(self) -> Iterator[Any]:
         return self.elements()
 
-    def _ordered(self, shard: Optional[int], cycle_length: Optional[int]) -> Iterator[list]:
+    def _ordered(self, shard: Optional[int], cycle_length: Optional[int]) -> Iterator[tuple]:
         if shard is not None:
-            if not -len(self.shards) <= shard < len(self.shards):
-                raise InvalidArgumentError(f"shard {shard} out of range: {len(self.shards)} shards", path=self.path)
-            yield from self._flat(self.shards[shard])
+            yield from self._flat(self.shards[self._shard_index(shard)])
             return
         if cycle_length is not None and cycle_length < 1:
             raise InvalidArgumentError(f"cycle_length must be at least 1, not {cycle_length}")
@@ -879,25 +1020,102 @@ class SavedDataset:
         return sum(1 for _ in self._ordered(None, None))
 
     def _columns(self, shard: Optional[int]) -> list:
-        rows = [comps for comps in self._ordered(shard, None)]
         n = len(self.dtypes)
         leaves = self._structure.leaves() if self._structure is not None else [None] * n
+        if self.version >= 2:
+            return self._columns_v2(shard, leaves)
+        rows = list(self._ordered(shard, None))
+        return [self._column(j, leaves[j], [(r[0][j], r[1], r[2]) for r in rows]) for j in range(n)]
+
+    def _column(self, j: int, spec, items: list):
+        """Component ``j`` of all elements from ``(proto, file, index)`` items: stacked, or a list."""
+        if isinstance(spec, (RaggedTensorSpec, SparseTensorSpec)):
+            return [self._convert(spec, _decode(p, f, i, j), f, i, j) for p, f, i in items]
+        stacked = _stack_contents(items, self._dtype_enums[j]) if not isinstance(spec, OtherSpec) else None
+        if stacked is not None:
+            return stacked
+        arrays = [_decode(p, f, i, j) for p, f, i in items]
+        if isinstance(spec, OtherSpec):
+            return [self._convert(spec, a, f, i, j) for a, (_, f, i) in zip(arrays, items)]
+        if not arrays:
+            shape = spec.shape if isinstance(spec, TensorSpec) and spec.shape is not None and None not in spec.shape else ()
+            return np.empty((0, *shape), dtype=_dt.from_enum(self._dtype_enums[j]).numpy)
+        if all(a.shape == arrays[0].shape for a in arrays):
+            return np.stack(arrays)
+        return arrays
+
+    def _columns_v2(self, shard: Optional[int], leaves: list) -> list:
+        """Format 2: each file read whole (CRCs checked at once), plain columns cut out without a
+        message per record; the rest parsed record by record."""
+        from ._io.records import LocalFileInput, read_all
+        from .proto import pb
+
+        ncomp = len(self.dtypes)
+        shards = self.shards if shard is None else [self.shards[self._shard_index(shard)]]
+        files = []  # (path, data, starts, lengths, elements)
+        counts = []
+        for shard_files in shards:
+            c = 0
+            for f in shard_files:
+                raw = LocalFileInput(f)
+                try:
+                    data, starts, lengths, _ = read_all(raw, verify=self.verify)
+                finally:
+                    raw.close()
+                k = len(starts)
+                if k % ncomp:
+                    raise DataLossError(
+                        f"the file ends inside element {k // ncomp}: {k % ncomp} of its {ncomp} components are present",
+                        path=f,
+                    )
+                files.append((f, data, starts, lengths, k // ncomp))
+                c += k // ncomp
+            counts.append(c)
+        parse = pb.TensorProto.FromString
         cols = []
-        for j in range(n):
-            arrays = [r[j][0] for r in rows]
+        for j in range(ncomp):
             spec = leaves[j]
-            if isinstance(spec, (RaggedTensorSpec, SparseTensorSpec)):
-                cols.append([self._convert(spec, r[j]) for r in rows])
-            elif isinstance(spec, OtherSpec):
-                cols.append(arrays)
-            elif not arrays:
-                shape = spec.shape if isinstance(spec, TensorSpec) and spec.shape is not None and None not in spec.shape else ()
-                cols.append(np.empty((0, *shape), dtype=_dt.from_enum(self._dtype_enums[j]).numpy))
-            elif all(a.shape == arrays[0].shape for a in arrays):
-                cols.append(np.stack(arrays))
-            else:
-                cols.append(arrays)
+            col = None
+            if not isinstance(spec, (RaggedTensorSpec, SparseTensorSpec, OtherSpec)):
+                pieces = [
+                    _plain_column(data, starts[j::ncomp], lengths[j::ncomp], self._dtype_enums[j])
+                    for _, data, starts, lengths, m in files
+                    if m
+                ]
+                if pieces and all(p is not None for p in pieces) and len({p.shape[1:] for p in pieces}) == 1:
+                    col = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+            if col is None:
+                items = []
+                want = self._dtype_enums[j]
+                for f, data, starts, lengths, m in files:
+                    mv = memoryview(data)
+                    for i, (st, ln) in enumerate(zip(starts[j::ncomp].tolist(), lengths[j::ncomp].tolist())):
+                        try:
+                            proto = parse(mv[st : st + ln])
+                        except Exception as exc:
+                            raise DataLossError(
+                                f"element {i}, component {j}: not a TensorProto ({exc})", path=f
+                            ) from None
+                        if proto.dtype != want and _dt.base_enum(proto.dtype) != want:
+                            raise DataLossError(
+                                f"component is {_dt.name_of(proto.dtype)}, the metadata says {_dt.name_of(want)}",
+                                path=f,
+                                entry=f"element {i} component {j}",
+                            )
+                        items.append((proto, f, i))
+                col = self._column(j, spec, items)
+            cols.append(col)
+        if len(counts) > 1:
+            bases = np.concatenate([[0], np.cumsum(counts)[:-1]]).tolist()
+            order = list(_interleave([iter(range(b, b + c)) for b, c in zip(bases, counts)], len(counts)))
+            perm = np.asarray(order, dtype=np.int64)
+            cols = [c[perm] if isinstance(c, np.ndarray) else [c[i] for i in order] for c in cols]
         return cols
+
+    def _shard_index(self, shard: int) -> int:
+        if not -len(self.shards) <= shard < len(self.shards):
+            raise InvalidArgumentError(f"shard {shard} out of range: {len(self.shards)} shards", path=self.path)
+        return shard
 
     def to_numpy(self, shard: Optional[int] = None):
         """Every element at once, in the element structure, each dense component stacked.
@@ -909,7 +1127,7 @@ class SavedDataset:
         cols = self._columns(shard)
         if self._structure is None:
             return tuple(cols)
-        return self._structure.build([(c, None, None) for c in cols], lambda spec, item: item[0])
+        return self._structure.build(cols, lambda spec, col: col)
 
     def columns(self, shard: Optional[int] = None) -> dict:
         """``{leaf path: stacked array or list}`` (paths as :meth:`leaf_specs` gives them)."""
