@@ -26,11 +26,21 @@ pipeline again over the finished snapshot.  ``save_shards`` is also read one sha
 
 The builders are shared with ``tests_tf/test_dataset_differential.py``, which writes fresh copies
 and compares again.
+
+Older releases: the same script runs with TensorFlow 2.4 (Python 3.8) to 2.21, and
+``TFFORMATS_GEN_OUT`` chooses the output folder (default ``tests/data/datasets``; the committed
+older-release sets are ``tests/data/tf_versions/<version>/datasets``, see README.md).  Where
+``Dataset.save``/``load``/``snapshot`` are missing it uses ``tf.data.experimental.save``,
+``tf.data.experimental.load`` (given the pipeline's ``element_spec``, which TF 2.4 requires) and ``ds.apply(tf.data.experimental.snapshot(...))``.  A case the release cannot write
+(no ``checkpoint_args``, no legacy op...) is left out, with the reason under ``skipped`` in
+``expected.json`` (the key is absent when nothing was skipped).  ``manifest`` records the
+TensorFlow, Python and numpy versions.  The script keeps to Python 3.8 syntax.
 """
 
 from __future__ import annotations
 
 import collections
+import inspect
 import json
 import multiprocessing
 import os
@@ -41,7 +51,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUT = os.path.join(ROOT, "tests", "data", "datasets")
+# TFFORMATS_GEN_OUT chooses the output folder (older releases write tests/data/tf_versions/<version>/datasets).
+OUT = os.environ.get("TFFORMATS_GEN_OUT") or os.path.join(ROOT, "tests", "data", "datasets")
 
 Point = collections.namedtuple("Point", ["x", "y"])
 
@@ -127,6 +138,71 @@ def ds_legacy():
 
 
 # -- writers ------------------------------------------------------------------
+# Where Dataset.save/load/snapshot are missing (TF 2.4 has none of them): the tf.data.experimental
+# spellings; TF 2.4's experimental.load needs the element_spec (there is no dataset_spec.pb to read).
+
+
+def _save(ds, path, compression=None, shard_func=None):
+    tf = _tf()
+    if hasattr(ds, "save"):
+        ds.save(path, compression=compression, shard_func=shard_func)
+    else:
+        tf.data.experimental.save(ds, path, compression=compression, shard_func=shard_func)
+
+
+def _load(path, element_spec, compression=None, reader_func=None):
+    """``Dataset.load`` without an element_spec where it exists (it reads dataset_spec.pb)."""
+    tf = _tf()
+    if hasattr(tf.data.Dataset, "load"):
+        return tf.data.Dataset.load(path, compression=compression, reader_func=reader_func)
+    return tf.data.experimental.load(path, element_spec, compression=compression, reader_func=reader_func)
+
+
+def _snapshot(ds, path, **kwargs):
+    tf = _tf()
+    if hasattr(ds, "snapshot"):
+        return ds.snapshot(path, **kwargs)
+    return ds.apply(tf.data.experimental.snapshot(path, **kwargs))
+
+
+def _save_params() -> set:
+    tf = _tf()
+    fn = getattr(tf.data.Dataset, "save", None) or tf.data.experimental.save
+    return set(inspect.signature(fn).parameters)
+
+
+def _load_crashes(name, path):
+    """Whether this TensorFlow kills the process reading ``path`` (run in a child); a note if so."""
+    import subprocess
+
+    code = (
+        "import os, sys; sys.path.insert(0, %r); import gen_datasets as g; "
+        "print(len(list(g._load(%r, g.save_spec(%r)))))" % (os.path.dirname(os.path.abspath(__file__)), path, name)
+    )
+    proc = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if proc.returncode >= 0:
+        return None
+    import signal
+
+    try:
+        sig = signal.Signals(-proc.returncode).name
+    except ValueError:
+        sig = str(-proc.returncode)
+    return "TensorFlow's load() killed the process reading it (%s)" % sig
+
+
+def cannot_write(name):
+    """Why this TensorFlow cannot write case ``name`` (None when it can)."""
+    if name == "save_unfinished" and "checkpoint_args" not in _save_params():
+        return "save() has no checkpoint_args (the case is a save that fails after writing its metadata)"
+    if name == "save_shards" and "shard_func" not in _save_params():
+        return "save() has no shard_func"
+    if name.startswith("legacy_"):
+        from tensorflow.python.ops import gen_experimental_dataset_ops as ged
+
+        if not hasattr(ged, "snapshot_dataset"):
+            return "no SnapshotDataset (v1) op"
+    return None
 
 
 def _legacy_snapshot(ds, path, compression):
@@ -151,8 +227,9 @@ def write_case(name, out):
     extra = {}
     if name in ("save_plain", "save_gzip", "save_snappy"):
         comp = {"save_plain": None, "save_gzip": "GZIP", "save_snappy": "SNAPPY"}[name]
-        ds_plain().save(path, compression=comp)
-        return path, list(tf.data.Dataset.load(path, compression=comp)), extra
+        ds = ds_plain()
+        _save(ds, path, compression=comp)
+        return path, list(_load(path, ds.element_spec, compression=comp)), extra
     if name in ("save_nested", "save_ragged", "save_sparse", "save_batched", "save_empty"):
         ds = {
             "save_nested": ds_nested,
@@ -161,29 +238,41 @@ def write_case(name, out):
             "save_batched": ds_batched,
             "save_empty": lambda: ds_plain().take(0),
         }[name]()
-        ds.save(path)
-        return path, list(tf.data.Dataset.load(path)), extra
+        _save(ds, path)
+        if name == "save_empty":
+            crash = _load_crashes(name, path)
+            if crash:  # TF 2.4: loading an empty save dies with SIGFPE; it holds no elements
+                extra["tf_load"] = crash
+                return path, [], extra
+        return path, list(_load(path, ds.element_spec)), extra
     if name == "save_shards":
-        ds_shards().save(path, shard_func=lambda x, y: x % 3)
-        loaded = tf.data.Dataset.load(path)
-        extra["per_shard"] = list(tf.data.Dataset.load(path, reader_func=lambda dss: dss.flat_map(lambda d: d)))
+        ds = ds_shards()
+        spec = ds.element_spec
+        _save(ds, path, shard_func=lambda x, y: x % 3)
+        loaded = _load(path, spec)
+        extra["per_shard"] = list(_load(path, spec, reader_func=lambda dss: dss.flat_map(lambda d: d)))
         extra["cycle2"] = list(
-            tf.data.Dataset.load(path, reader_func=lambda dss: dss.interleave(lambda d: d, cycle_length=2))
+            _load(path, spec, reader_func=lambda dss: dss.interleave(lambda d: d, cycle_length=2))
         )
         extra["cycle3"] = list(
-            tf.data.Dataset.load(path, reader_func=lambda dss: dss.interleave(lambda d: d, cycle_length=3))
+            _load(path, spec, reader_func=lambda dss: dss.interleave(lambda d: d, cycle_length=3))
         )
         return path, list(loaded), extra
     if name == "save_unfinished":
         # Dataset.save writes its metadata, then fails building the checkpoint manager: the folder
         # is left as an interrupted save leaves it (metadata not finalized, no elements).
         try:
-            ds_plain().save(path, checkpoint_args={"directory": os.path.join(out, "_ckpt_tmp")})
+            ds = ds_plain()
+            ckpt = {"directory": os.path.join(out, "_ckpt_tmp")}
+            if hasattr(ds, "save"):
+                ds.save(path, checkpoint_args=ckpt)
+            else:
+                tf.data.experimental.save(ds, path, checkpoint_args=ckpt)
         except TypeError:
             pass
         shutil.rmtree(os.path.join(out, "_ckpt_tmp"), ignore_errors=True)
         try:
-            got = list(tf.data.Dataset.load(path))
+            got = list(_load(path, ds.element_spec))
             extra["tf_load"] = f"{len(got)} elements"
         except Exception as exc:  # what TensorFlow does with it, for the record
             got = []
@@ -196,7 +285,7 @@ def write_case(name, out):
             "snapshot_sharded": {"shard_func": lambda x, y: x % 2},
         }[name]
         for _ in range(2):  # first pass writes, second reads the finished snapshot
-            got = list(ds_shards().snapshot(path, **kwargs))
+            got = list(_snapshot(ds_shards(), path, **kwargs))
         return path, got, extra
     if name in ("legacy_none", "legacy_gzip", "legacy_snappy"):
         comp = {"legacy_none": "", "legacy_gzip": "GZIP", "legacy_snappy": "SNAPPY"}[name]
@@ -283,6 +372,21 @@ def record(name, elements, arrays, key=None):
     return out
 
 
+def save_spec(name):
+    """The element_spec of a save case's pipeline (TF 2.4's load needs it)."""
+    if name in ("save_plain", "save_gzip", "save_snappy", "save_unfinished"):
+        return ds_plain().element_spec
+    if name == "save_empty":
+        return ds_plain().take(0).element_spec
+    return {
+        "save_nested": ds_nested,
+        "save_ragged": ds_ragged,
+        "save_sparse": ds_sparse,
+        "save_shards": ds_shards,
+        "save_batched": ds_batched,
+    }[name]().element_spec
+
+
 def main() -> int:
     tf = _tf()
     os.makedirs(OUT, exist_ok=True)
@@ -290,12 +394,20 @@ def main() -> int:
         "manifest": {
             "tensorflow": tf.__version__,
             "python": sys.version.split()[0],
+            "numpy": np.__version__,
             "cpu_count": multiprocessing.cpu_count(),
         },
         "cases": {},
     }
     arrays: dict = {}
+    skipped = {}
     for name in CASES:
+        why = cannot_write(name)
+        if why:
+            shutil.rmtree(os.path.join(OUT, name), ignore_errors=True)
+            skipped[name] = why
+            print(name, "skipped:", why, flush=True)
+            continue
         path, elements, extra = write_case(name, OUT)
         entry = {"num_elements": len(elements), "elements": record(name, elements, arrays)}
         for k, v in extra.items():
@@ -304,7 +416,7 @@ def main() -> int:
             else:
                 entry[k] = v
         if name.startswith("save"):
-            entry["element_spec"] = str(tf.data.Dataset.load(path).element_spec)
+            entry["element_spec"] = str(_load(path, save_spec(name)).element_spec)
         entry["folder"] = os.path.relpath(path, OUT)
         expected["cases"][name] = entry
         print(name, len(elements), flush=True)
@@ -313,6 +425,8 @@ def main() -> int:
         for f in os.listdir(os.path.join(OUT, name)) if os.path.isdir(os.path.join(OUT, name)) else []:
             if f.endswith("-graph.pbtxt"):
                 os.remove(os.path.join(OUT, name, f))
+    if skipped:
+        expected["skipped"] = skipped
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, sort_keys=True)
     np.savez_compressed(os.path.join(OUT, "expected.npz"), **arrays)
