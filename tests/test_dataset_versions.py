@@ -7,7 +7,9 @@ test_dataset.py).  A case a release could not write is listed under ``skipped`` 
 expected.json and has no folder.
 
 TF 2.4 writes no ``dataset_spec.pb`` (2.12 and 2.15 do): its ``tf.data.experimental.load`` is given
-the element_spec by its caller, the folder itself records only the flat component dtypes.
+the element_spec by its caller, the folder itself records only the flat component dtypes.  Here the
+same pipeline's spec (from the TF 2.21 save) is handed to ``load_dataset(element_spec=...)``, and
+without it the flat components are checked.
 """
 
 from __future__ import annotations
@@ -167,41 +169,19 @@ def test_manifest_and_skips(version):
         assert os.path.isdir(folder(version, case)), case
 
 
-def _no_spec_file(version, case):
-    """TF 2.4's save records no structure: tfformats can only give flat tuples."""
+def _spec_for(version: str, case: str):
+    """TF 2.4's save records no structure (its load() was given the element_spec by the caller): the
+    same pipeline's spec, as TF 2.21 recorded it beside its own save, is handed to load_dataset."""
     if has_spec_file(version):
-        return []
-    if case == "save_empty":
-        return [pytest.mark.xfail(strict=True, raises=tfformats.NotFoundError, reason=EMPTY_24)]
-    return [
-        pytest.mark.xfail(
-            strict=True,
-            reason=f"TF {version} Dataset.save wrote no dataset_spec.pb; tfformats has no element structure "
-            "(kind 'snapshot', elements as flat tuples), TensorFlow got it from load()'s element_spec",
-        )
-    ]
+        return None
+    return tfformats.load_dataset(DATA / "datasets" / case).element_spec
 
 
-EMPTY_24 = (
-    "empty save without dataset_spec.pb (TF 2.4): snapshot.metadata says finalized, no num_elements, and the "
-    "run folder TF left empty is not in a checkout; tfformats takes it for a snapshot with a missing run "
-    "folder and raises NotFoundError (with the empty run folder present it reads 0 elements)"
-)
-
-
-def _empty_without_spec(version, case):
-    if case == "save_empty" and not has_spec_file(version):
-        return [pytest.mark.xfail(strict=True, raises=tfformats.NotFoundError, reason=EMPTY_24)]
-    return []
-
-
-@pytest.mark.parametrize(
-    "version,case", [pytest.param(v, c, marks=_no_spec_file(v, c)) for v, c in cases("save_")]
-)
+@pytest.mark.parametrize("version,case", cases("save_"))
 def test_save_cases_read_as_tensorflow_loads_them(version, case, tmp_path):
     exp = expected(version)
     entry = exp["cases"][case]
-    ds = tfformats.load_dataset(case_folder(version, case, tmp_path))
+    ds = tfformats.load_dataset(case_folder(version, case, tmp_path), element_spec=_spec_for(version, case))
     assert ds.version == 2
     elements = list(ds.elements(cycle_length=exp["manifest"]["cpu_count"]))
     _compare(elements, entry["elements"], arrays(version), case)
@@ -212,9 +192,7 @@ def test_save_cases_read_as_tensorflow_loads_them(version, case, tmp_path):
         assert ds.finalized and len(ds) == entry["num_elements"]
 
 
-@pytest.mark.parametrize(
-    "version,case", [pytest.param(v, c, marks=_empty_without_spec(v, c)) for v, c in cases("save_")]
-)
+@pytest.mark.parametrize("version,case", cases("save_"))
 def test_save_cases_flat_components(version, case, tmp_path):
     """The values, component by component (what a folder without dataset_spec.pb still gives)."""
     exp = expected(version)
@@ -281,3 +259,21 @@ def test_legacy_snapshot_format(version, case):
     assert ds.version == 1 and ds.num_shards == 1
     assert ds.compression == {"legacy_none": "", "legacy_gzip": "GZIP", "legacy_snappy": "SNAPPY"}[case]
     _compare(list(ds), entry["elements"], arrays(version), case)
+
+
+@pytest.mark.parametrize("version", [v for v in VERSIONS if not has_spec_file(v)])
+def test_save_without_spec_file(version):
+    """Without dataset_spec.pb and without element_spec: still a save (no graph hash), flat tuples, and
+    a note saying why; a wrong element_spec is refused."""
+    ds = tfformats.load_dataset(folder(version, "save_plain"))
+    assert ds.kind == "save" and ds.finalized and len(ds) == expected(version)["cases"]["save_plain"]["num_elements"]
+    assert "dataset_spec.pb" in ds.structure_note
+    first = next(iter(ds))
+    assert isinstance(first, tuple) and len(first) == len(ds.dtypes)
+    # a plain Python structure works as element_spec: leaves stand for one component each
+    ds2 = tfformats.load_dataset(folder(version, "save_plain"), element_spec={"id": 0, "name": 0, "vec": 0})
+    el = next(iter(ds2))
+    assert sorted(el) == ["id", "name", "vec"] and el["vec"].shape == (3,)
+    assert ds2.element_spec["vec"].dtype == "float32"
+    with pytest.raises(tfformats.InvalidArgumentError, match="components"):
+        tfformats.load_dataset(folder(version, "save_plain"), element_spec=(0, 0))

@@ -231,11 +231,29 @@ def _namedtuple(name: str, fields: tuple):
 class _Structure:
     """Builds nested elements from flat components, following a StructuredValue."""
 
-    def __init__(self, value, path) -> None:
+    def __init__(self, value, path, *, python: bool = False) -> None:
         self.path = path
         self.unknown = 0  # leaves whose component count is a guess
-        self.root = self._node(value, 0)
+        self.root = self._py_node(value, 0) if python else self._node(value, 0)
         self.ncomp = self._count(self.root)
+
+    def _py_node(self, v, depth: int):
+        """A node from a nested Python structure of specs (``load_dataset(element_spec=...)``)."""
+        if depth > 100:
+            raise InvalidArgumentError("element_spec nested more than 100 deep")
+        if isinstance(v, dict):
+            return ("dict", None, [(k, self._py_node(v[k], depth + 1)) for k in sorted(v)])
+        if isinstance(v, tuple) and hasattr(v, "_fields"):
+            return ("namedtuple", type(v).__name__,
+                    [(f, self._py_node(getattr(v, f), depth + 1)) for f in v._fields])
+        if isinstance(v, (tuple, list)):
+            kind = "tuple" if isinstance(v, tuple) else "list"
+            return (kind, None, [(None, self._py_node(x, depth + 1)) for x in v])
+        if v is None:
+            return ("none", None, [])
+        if isinstance(v, (TensorSpec, RaggedTensorSpec, SparseTensorSpec, OtherSpec)):
+            return _Leaf(v, 1)
+        return _Leaf(TensorSpec(None, "unknown"), 1)  # any other leaf: one dense component
 
     def _node(self, v, depth: int):
         if depth > 100:
@@ -340,6 +358,22 @@ class _Structure:
         for i, (k, c) in enumerate(node[2]):
             out += self.paths(c, f"{prefix}/{k if k is not None else i}" if prefix else str(k if k is not None else i))
         return out
+
+    def fill_dtypes(self, dtypes: list) -> None:
+        """Give leaves of unknown dtype (plain Python leaves of an element_spec) the metadata's dtype."""
+        it = iter(dtypes)
+
+        def walk(node):
+            if isinstance(node, _Leaf):
+                for _ in range(node.ncomp):
+                    d = next(it)
+                    if isinstance(node.spec, TensorSpec) and node.spec.dtype == "unknown":
+                        node.spec = TensorSpec(None, d)
+                return
+            for _, c in node[2]:
+                walk(c)
+
+        walk(self.root)
 
     def leaves(self, node=None) -> list:
         """The spec of every flat component, in order."""
@@ -794,8 +828,8 @@ class SavedDataset:
     """A dataset written by ``Dataset.save`` or ``Dataset.snapshot`` (made by :func:`load_dataset`).
 
     Attributes: ``path`` (the folder with ``snapshot.metadata``), ``kind``
-    (``"save"`` when a ``dataset_spec.pb`` gives the structure, else
-    ``"snapshot"``), ``version`` (file format), ``run_id``,
+    (``"save"``, or ``"snapshot"``: the metadata names the pipeline's graph
+    hash), ``version`` (file format), ``run_id``,
     ``graph_hash``, ``finalized`` (False: the writer did not finish, some
     elements may be missing), ``num_elements`` (as recorded; ``None`` when
     the writer did not count), ``dtypes`` (of the flat components),
@@ -804,7 +838,7 @@ class SavedDataset:
     ``compression`` (of the first file: ``""``, ``"GZIP"`` or ``"SNAPPY"``).
     """
 
-    def __init__(self, path, *, verify: bool = True) -> None:
+    def __init__(self, path, *, element_spec=None, verify: bool = True) -> None:
         from .proto import message_class, pb
 
         path = os.fspath(path)
@@ -840,8 +874,18 @@ class SavedDataset:
         self.structure_note: Optional[str] = None
         spec_path = os.path.join(self.path, SPEC_FILE)
         self._structure: Optional[_Structure] = None
-        if os.path.exists(spec_path):
-            self.kind = "save"
+        # Dataset.save leaves graph_hash empty; the snapshot ops fill it in.
+        self.kind = "snapshot" if meta.graph_hash else "save"
+        if element_spec is not None:
+            structure = _Structure(element_spec, None, python=True)
+            if structure.ncomp != len(self.dtypes):
+                raise InvalidArgumentError(
+                    f"element_spec has {structure.ncomp} components, the metadata lists {len(self.dtypes)}",
+                    path=meta_path,
+                )
+            structure.fill_dtypes(self.dtypes)
+            self._structure = structure
+        elif os.path.exists(spec_path):
             try:
                 value = pb.StructuredValue.FromString(_read_small(spec_path, SPEC_FILE))
             except TFFormatsError:
@@ -856,8 +900,11 @@ class SavedDataset:
                     f"{SPEC_FILE} describes {structure.ncomp} components, the metadata {len(self.dtypes)}: "
                     "elements are given as flat tuples"
                 )
-        else:
-            self.kind = "snapshot"
+        elif self.kind == "save":
+            self.structure_note = (
+                f"no {SPEC_FILE} (TensorFlow before 2.5 did not write one): elements are given as flat "
+                "tuples unless load_dataset(element_spec=...) says their structure"
+            )
         # Dataset.save counts the elements (0 until it finishes); snapshot writers do not.
         counted = self.version >= 2 and (meta.num_elements > 0 or (self.finalized and self.kind == "save"))
         self.num_elements: Optional[int] = int(meta.num_elements) if counted else None
@@ -1159,10 +1206,16 @@ def _interleave(iterators: list, cycle_length: int) -> Iterator:
         i = (i + 1) % cycle_length
 
 
-def load_dataset(path, *, verify: bool = True) -> SavedDataset:
+def load_dataset(path, *, element_spec=None, verify: bool = True) -> SavedDataset:
     """Open a folder written by ``tf.data.Dataset.save`` (or ``Dataset.snapshot``).
 
     ``path`` is the folder given to ``save``/``snapshot``, or for a snapshot
-    its graph-hash folder.  ``verify=False`` skips the TFRecord CRCs.
+    its graph-hash folder.  ``element_spec``: the element structure, for
+    folders that do not record it (saves of TensorFlow before 2.5, snapshots)
+    or to override it: a nested dict/tuple/named tuple/list whose leaves are
+    the specs of this module (:class:`TensorSpec`, :class:`RaggedTensorSpec`,
+    :class:`SparseTensorSpec`...; any other leaf stands for one dense
+    component), e.g. another save's ``element_spec``.  ``verify=False``
+    skips the TFRecord CRCs.
     """
-    return SavedDataset(path, verify=verify)
+    return SavedDataset(path, element_spec=element_spec, verify=verify)

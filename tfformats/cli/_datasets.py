@@ -57,7 +57,7 @@ def dataset_info(target, *, show_progress: bool = True) -> tuple[dict, str]:
         ("shards", f"{ds.num_shards} ({len(files)} files, {human_bytes(nbytes)})"),
     ]
     text = key_values(pairs)
-    if ds.kind == "snapshot":
+    if ds.kind == "snapshot" and not ds.structure_note:
         text += "\n(a snapshot records no element structure: its flat components are listed)"
     if ds.structure_note:
         text += f"\n({ds.structure_note})"
