@@ -1117,3 +1117,20 @@ def test_dataset_spec_with_an_unknown_composite_of_several_components(tmp_path):
     assert len(ds.leaf_specs()) == len(ds.dtypes) == 3
     first = next(iter(ds))
     assert isinstance(first[0], tuple) and len(first[0]) == 2
+
+
+def test_dataset_ragged_component_whose_splits_are_a_scalar(tmp_path):
+    # Finding 22 (dataset harness, 216k executions into its second run): a ragged component's variant
+    # holding a 0-d tensor where its inner row_splits belong: len() of it raised TypeError. Reading the
+    # folder the harness builds (shard CRCs repaired) now fails with DataLossError.
+    from fuzz.harnesses import HARNESSES, _dataset_dir
+
+    data = (DATA / "fuzz_inputs" / "dataset-ragged-scalar-splits-1dc3273c.bin").read_bytes()
+    HARNESSES["dataset"].func(data)
+    parts = mutate.unpack(data, 6)
+    root = _dataset_dir(mutate.pack(*parts[:2], *[mutate.repair_record_crcs(p) for p in parts[2:]]))
+    ds = tfformats.load_dataset(root)
+    with pytest.raises(DataLossError, match="row_splits|ragged"):
+        list(ds)
+    with pytest.raises(DataLossError):
+        ds.to_numpy()

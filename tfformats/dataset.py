@@ -163,8 +163,8 @@ class RaggedTensorValue:
         self.nested_row_splits = tuple(nested_row_splits)
 
     @property
-    def row_splits(self) -> np.ndarray:
-        return self.nested_row_splits[0]
+    def row_splits(self) -> Optional[np.ndarray]:
+        return self.nested_row_splits[0] if self.nested_row_splits else None
 
     @property
     def ragged_rank(self) -> int:
@@ -448,8 +448,13 @@ def _ragged(arr: np.ndarray, path, entry) -> RaggedTensorValue:
         raise DataLossError("ragged component holds no tensors", path=path, entry=entry)
     *splits, values = tensors
     for i, s in enumerate(splits):
-        inner = len(splits[i + 1]) - 1 if i + 1 < len(splits) else (values.shape[0] if values.ndim else 0)
-        if s.ndim != 1 or len(s) < 1 or s[0] != 0 or np.any(np.diff(s) < 0) or s[-1] != inner:
+        if s.ndim != 1 or len(s) < 1 or s.dtype.kind not in "iu":
+            raise DataLossError(f"ragged component: row_splits {i} are not a 1-D integer tensor", path=path, entry=entry)
+    if splits and values.ndim < 1:
+        raise DataLossError("ragged component: its values are a scalar", path=path, entry=entry)
+    for i, s in enumerate(splits):
+        inner = len(splits[i + 1]) - 1 if i + 1 < len(splits) else values.shape[0]
+        if s[0] != 0 or np.any(np.diff(s) < 0) or s[-1] != inner:
             raise DataLossError(f"ragged component: row_splits {i} are inconsistent", path=path, entry=entry)
     return RaggedTensorValue(values, tuple(splits))
 
