@@ -275,3 +275,20 @@ def test_to_numpy_of_a_file_whose_elements_differ_in_size(tmp_path):
     assert isinstance(cols[0], np.ndarray) and cols[0].dtype == np.int64
     assert isinstance(cols[1], list)
     assert cols[0].tolist() == [int(e[0]) for e in ds]
+
+
+def test_legacy_gzip_length_claim_beyond_what_the_file_can_hold(tmp_path):
+    import gzip
+
+    root = _copy("legacy_gzip", tmp_path)
+    f = _shard_file(root)
+    raw = bytearray(gzip.decompress(open(f, "rb").read()))
+    raw[0:8] = (1 << 50).to_bytes(8, "little")  # no gzip stream of this size holds that much
+    open(f, "wb").write(gzip.compress(bytes(raw)))
+    with pytest.raises(tfformats.DataLossError, match="claimed"):
+        list(tfformats.load_dataset(root))
+
+
+def test_interleave_cycle_longer_than_the_shards():
+    ds = tfformats.load_dataset(os.path.join(DATA, "save_shards"))
+    assert [int(e[0]) for e in ds.elements(cycle_length=10**9)] == [int(e[0]) for e in ds]

@@ -471,6 +471,8 @@ def _sparse(arr: np.ndarray, path, entry) -> SparseTensorValue:
             path=path,
             entry=entry,
         )
+    if indices.dtype.kind not in "iu" or dense_shape.dtype.kind not in "iu" or np.any(dense_shape < 0):
+        raise DataLossError("sparse component: indices and dense_shape must be non-negative integers", path=path, entry=entry)
     if len(values) and (np.any(indices < 0) or np.any(indices >= dense_shape)):
         raise DataLossError("sparse component: an index lies outside dense_shape", path=path, entry=entry)
     return SparseTensorValue(indices, values, dense_shape)
@@ -667,14 +669,20 @@ class _ByteStream:
 
     def _fill(self, n: int) -> bool:
         """Make ``n`` bytes available in the buffer; False at the stream's end."""
-        while len(self._buf) - self._bpos < n:
+        have = len(self._buf) - self._bpos
+        if have >= n:
+            return True
+        parts = [self._buf[self._bpos :]]
+        while have < n:
             chunk = next(self._chunks, None)
             if chunk is None:
                 if self._state.error is not None:
                     raise self._state.error
+                self._buf, self._bpos = b"".join(parts), 0
                 return False
-            self._buf = self._buf[self._bpos :] + chunk
-            self._bpos = 0
+            parts.append(chunk)
+            have += len(chunk)
+        self._buf, self._bpos = b"".join(parts), 0  # one join per read, however many chunks it takes
         return True
 
     def read(self, n: int, what: str) -> bytes:
@@ -689,7 +697,8 @@ class _ByteStream:
             if len(data) != n:
                 raise DataLossError(f"{what}: the file ended early", path=self.path, offset=self.pos)
         else:
-            if not self._fill(n):
+            # deflate expands at most 1032:1, so a claim beyond that cannot be backed by this file
+            if n > 1032 * self._raw.size + (1 << 20) or not self._fill(n):
                 raise DataLossError(
                     f"{what}: {n} bytes claimed, the GZIP stream ends first (offset in the decompressed stream)",
                     path=self.path,
@@ -1193,6 +1202,7 @@ def _interleave(iterators: list, cycle_length: int) -> Iterator:
     comes back to it, and only then takes the next input, as tf.data does.
     """
     pending = collections.deque(iterators)
+    cycle_length = max(1, min(cycle_length, len(pending)))  # more slots than inputs change nothing
     slots: list = [None] * cycle_length
     i = 0
     while pending or any(s is not None for s in slots):
