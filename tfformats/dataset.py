@@ -616,15 +616,20 @@ def _other(spec: "OtherSpec", arr: np.ndarray, path, entry):
 # Shard files
 
 
-def _tensor_protos_v2(path: str, ncomp: int, verify: bool) -> Iterator[list]:
-    """Elements of a version-2 shard file: ``ncomp`` TensorProto records each."""
+def _tensor_protos_v2(raw, path: str, ncomp: int, verify: bool) -> Iterator[list]:
+    """Elements of a version-2 shard file (``raw``, owned): ``ncomp`` TensorProto records each."""
+    from ._io.records import RecordIterator
     from .proto import pb
-    from .records import read
 
     parse = pb.TensorProto.FromString
     group: list = []
     index = 0
-    with read(path, verify=verify) as recs:
+    try:
+        recs = RecordIterator(raw, None, verify=verify, owns_input=True)
+    except BaseException:
+        raw.close()
+        raise
+    with recs:
         for rec in recs:
             try:
                 group.append(parse(rec))
@@ -643,13 +648,13 @@ def _tensor_protos_v2(path: str, ncomp: int, verify: bool) -> Iterator[list]:
 
 
 class _ByteStream:
-    """Exact reads from a file, or from its decompressed GZIP stream."""
+    """Exact reads from a file (``raw``, owned), or from its decompressed GZIP stream."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, raw, path: str) -> None:
         from ._io import records as _rec
 
         self.path = path
-        self._raw = _rec.LocalFileInput(path)
+        self._raw = raw
         head = self._raw.pread(0, 2)
         self.gzip = head == b"\x1f\x8b"
         self.pos = 0
@@ -710,14 +715,14 @@ class _ByteStream:
         return data
 
 
-def _tensor_protos_v1(path: str, dtypes: list, verify: bool) -> Iterator[list]:
+def _tensor_protos_v1(raw, path: str, dtypes: list, verify: bool) -> Iterator[list]:
     """Elements of a version-0/1 shard file (the first snapshot op's own framing)."""
     from ._io.records import _snappy_block
     from .proto import message_class
 
     parse_record = message_class("tensorflow.data.experimental.SnapshotRecord").FromString
     parse_meta = message_class("tensorflow.data.experimental.SnapshotTensorMetadata").FromString
-    stream = _ByteStream(path)
+    stream = _ByteStream(raw, path)
     snappy: Optional[bool] = None
     index = 0
     try:
@@ -798,34 +803,141 @@ def _from_snappy_block(path, offset, index, dtypes, meta, raw: bytes) -> list:
 # The dataset
 
 
-def _read_small(path: str, what: str) -> bytes:
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_METADATA_BYTES:
-            raise DataLossError(f"{what} of {size} bytes is far larger than TensorFlow writes", path=path)
-        with open(path, "rb") as f:
-            return f.read(MAX_METADATA_BYTES + 1)
-    except FileNotFoundError:
-        raise NotFoundError(f"no {what}", path=path) from None
-    except IsADirectoryError:
-        raise NotFoundError(f"{what} is a directory", path=path) from None
-    except OSError as exc:
-        raise TFFormatsError(f"cannot read {what}: {exc.strerror or exc}", path=path) from None
+class _LocalFs:
+    """Folders and files on this machine."""
+
+    remote = False
+
+    @staticmethod
+    def join(*parts: str) -> str:
+        return os.path.join(*parts)
+
+    @staticmethod
+    def isfile(path: str) -> bool:
+        return os.path.isfile(path)
+
+    @staticmethod
+    def isdir(path: str) -> bool:
+        return os.path.isdir(path)
+
+    @staticmethod
+    def exists(path: str) -> bool:
+        return os.path.exists(path)
+
+    @staticmethod
+    def listdir(path: str) -> list:
+        """``[(name, is_folder)]``."""
+        try:
+            return [(n, os.path.isdir(os.path.join(path, n))) for n in os.listdir(path)]
+        except OSError as exc:
+            raise TFFormatsError(f"cannot list: {exc.strerror or exc}", path=path) from None
+
+    @staticmethod
+    def size(path: str) -> int:
+        return os.path.getsize(path)
+
+    @staticmethod
+    def read_small(path: str, what: str) -> bytes:
+        try:
+            size = os.path.getsize(path)
+            if size > MAX_METADATA_BYTES:
+                raise DataLossError(f"{what} of {size} bytes is far larger than TensorFlow writes", path=path)
+            with open(path, "rb") as f:
+                return f.read(MAX_METADATA_BYTES + 1)
+        except FileNotFoundError:
+            raise NotFoundError(f"no {what}", path=path) from None
+        except IsADirectoryError:
+            raise NotFoundError(f"{what} is a directory", path=path) from None
+        except OSError as exc:
+            raise TFFormatsError(f"cannot read {what}: {exc.strerror or exc}", path=path) from None
+
+    @staticmethod
+    def raw(path: str):
+        from ._io.records import LocalFileInput
+
+        return LocalFileInput(path)
 
 
-def _find_root(path: str) -> str:
+class _RemoteFs:
+    """Folders and files behind an fsspec URL (``gs://``, ``s3://``, ``memory://``...): listings and
+    metadata requests, files read by ranged requests."""
+
+    remote = True
+
+    def __init__(self, url: str) -> None:
+        from ._io import remote
+
+        self._remote = remote
+        self.fs, _ = remote.url_to_fs(url)
+
+    def _path(self, url: str) -> str:
+        return self.fs._strip_protocol(url)
+
+    def _info(self, url: str):
+        try:
+            return self.fs.info(self._path(url))
+        except Exception:
+            return None
+
+    def join(self, *parts: str) -> str:
+        return self._remote.join(*parts)
+
+    def isfile(self, url: str) -> bool:
+        info = self._info(url)
+        return info is not None and info.get("type", "file") != "directory"
+
+    def isdir(self, url: str) -> bool:
+        info = self._info(url)
+        if info is not None and info.get("type") == "directory":
+            return True
+        try:  # object stores: a "folder" is a prefix of some object
+            return bool(self.fs.ls(self._path(url), detail=False)) and not self.isfile(url)
+        except Exception:
+            return False
+
+    def exists(self, url: str) -> bool:
+        return self._info(url) is not None
+
+    def listdir(self, url: str) -> list:
+        try:
+            entries = self.fs.ls(self._path(url), detail=True)
+        except Exception as exc:
+            raise self._remote._wrap(exc, url, "listing the folder") from None
+        out = []
+        for e in entries:
+            name = str(e.get("name", "")).rstrip("/").rsplit("/", 1)[-1]
+            if name:
+                out.append((name, e.get("type") == "directory"))
+        return out
+
+    def size(self, url: str) -> int:
+        info = self._info(url)
+        return int(info.get("size") or 0) if info else 0
+
+    def read_small(self, url: str, what: str) -> bytes:
+        info = self._info(url)
+        if info is None:
+            raise NotFoundError(f"no {what}", path=url)
+        if (info.get("size") or 0) > MAX_METADATA_BYTES:
+            raise DataLossError(f"{what} of {info.get('size')} bytes is far larger than TensorFlow writes", path=url)
+        return self._remote.read_bytes(url)[: MAX_METADATA_BYTES + 1]
+
+    def raw(self, url: str):
+        from ._io.records import SourceInput
+
+        return SourceInput(self._remote.RemoteSource(url, fs=self.fs, path=self._path(url)), owns=True)
+
+
+def _find_root(fs, path: str) -> str:
     """The folder holding ``snapshot.metadata``: ``path`` itself or its one graph-hash folder."""
-    if os.path.isfile(os.path.join(path, METADATA_FILE)):
+    if fs.isfile(fs.join(path, METADATA_FILE)):
         return path
-    if not os.path.isdir(path):
-        if os.path.exists(path):
+    if not fs.isdir(path):
+        if fs.exists(path):
             raise NotFoundError("not a folder: give the folder Dataset.save or Dataset.snapshot wrote", path=path)
         raise NotFoundError("no such folder", path=path)
-    try:
-        names = sorted(os.listdir(path))
-    except OSError as exc:
-        raise TFFormatsError(f"cannot list: {exc.strerror or exc}", path=path) from None
-    found = [n for n in names if os.path.isfile(os.path.join(path, n, METADATA_FILE))]
+    names = sorted(n for n, is_dir in fs.listdir(path) if is_dir)
+    found = [n for n in names if fs.isfile(fs.join(path, n, METADATA_FILE))]
     if not found:
         raise NotFoundError(
             f"no {METADATA_FILE} here or in a graph-hash folder: not a Dataset.save or snapshot folder", path=path
@@ -835,7 +947,7 @@ def _find_root(path: str) -> str:
             f"{len(found)} snapshots of different pipelines are here ({', '.join(found)}); give one of their folders",
             path=path,
         )
-    return os.path.join(path, found[0])
+    return fs.join(path, found[0])
 
 
 class SavedDataset:
@@ -855,13 +967,21 @@ class SavedDataset:
     def __init__(self, path, *, element_spec=None, verify: bool = True) -> None:
         from .proto import message_class, pb
 
+        from ._io.source import is_remote
+
         path = os.fspath(path)
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
         if path.startswith("file://"):
             path = path[len("file://") :]
-        self.path = _find_root(path)
+        self._fs = _RemoteFs(path) if is_remote(path) else _LocalFs()
+        fs = self._fs
+        if fs.remote:
+            path = path.rstrip("/")
+        self.path = _find_root(fs, path)
         self.verify = bool(verify)
-        meta_path = os.path.join(self.path, METADATA_FILE)
-        raw = _read_small(meta_path, METADATA_FILE)
+        meta_path = fs.join(self.path, METADATA_FILE)
+        raw = fs.read_small(meta_path, METADATA_FILE)
         try:
             meta = message_class("tensorflow.data.experimental.SnapshotMetadataRecord").FromString(raw)
         except Exception:
@@ -886,7 +1006,7 @@ class SavedDataset:
             _dt.from_enum(d)  # unknown dtypes: UnsupportedError now, not mid-iteration
 
         self.structure_note: Optional[str] = None
-        spec_path = os.path.join(self.path, SPEC_FILE)
+        spec_path = fs.join(self.path, SPEC_FILE)
         self._structure: Optional[_Structure] = None
         # Dataset.save leaves graph_hash empty; the snapshot ops fill it in.
         self.kind = "snapshot" if meta.graph_hash else "save"
@@ -899,9 +1019,9 @@ class SavedDataset:
                 )
             structure.fill_dtypes(self.dtypes)
             self._structure = structure
-        elif os.path.exists(spec_path):
+        elif fs.isfile(spec_path):
             try:
-                value = pb.StructuredValue.FromString(_read_small(spec_path, SPEC_FILE))
+                value = pb.StructuredValue.FromString(fs.read_small(spec_path, SPEC_FILE))
             except TFFormatsError:
                 raise
             except Exception:
@@ -922,40 +1042,34 @@ class SavedDataset:
         # Dataset.save counts the elements (0 until it finishes); snapshot writers do not.
         counted = self.version >= 2 and (meta.num_elements > 0 or (self.finalized and self.kind == "save"))
         self.num_elements: Optional[int] = int(meta.num_elements) if counted else None
-        self.run_dir = os.path.join(self.path, self.run_id)
+        self.run_dir = fs.join(self.path, self.run_id)
         self.shards = self._list_shards()
         self.compression = self._first_compression()
 
     # -- layout
     def _list_shards(self) -> list:
-        if not os.path.isdir(self.run_dir):
+        fs = self._fs
+        if not fs.isdir(self.run_dir):
             if self.num_elements == 0 or not self.finalized:
                 return []  # nothing written (yet): TensorFlow reads no elements either
             raise NotFoundError(f"the run folder {self.run_id} named by {METADATA_FILE} is missing", path=self.run_dir)
-        try:
-            names = os.listdir(self.run_dir)
-        except OSError as exc:
-            raise TFFormatsError(f"cannot list: {exc.strerror or exc}", path=self.run_dir) from None
-        shard_dirs = sorted(
-            (int(m.group(1)), n) for n in names if (m := _SHARD_RE.match(n)) and os.path.isdir(os.path.join(self.run_dir, n))
-        )
+        entries = fs.listdir(self.run_dir)
+        shard_dirs = sorted((int(m.group(1)), n) for n, is_dir in entries if is_dir and (m := _SHARD_RE.match(n)))
         if shard_dirs:
-            return [self._shard_files(os.path.join(self.run_dir, n)) for _, n in shard_dirs]
+            return [self._shard_files(fs.join(self.run_dir, n)) for _, n in shard_dirs]
         # The version-1 op wrote its files straight into the run folder.
-        files = self._shard_files(self.run_dir)
+        files = self._shard_files(self.run_dir, entries)
         return [files] if files else []
 
-    @staticmethod
-    def _shard_files(folder: str) -> list:
+    def _shard_files(self, folder: str, entries: Optional[list] = None) -> list:
         """Checkpoint files 0, 1, 2... as TensorFlow reads them: in order, up to the first missing one."""
-        try:
-            ids = {int(m.group(1)) for n in os.listdir(folder) if (m := _FILE_RE.match(n))}
-        except OSError as exc:
-            raise TFFormatsError(f"cannot list: {exc.strerror or exc}", path=folder) from None
+        fs = self._fs
+        entries = fs.listdir(folder) if entries is None else entries
+        ids = {int(m.group(1)) for n, is_dir in entries if not is_dir and (m := _FILE_RE.match(n))}
         out = []
         i = 0
         while i in ids:
-            out.append(os.path.join(folder, f"{i:08d}.snapshot"))
+            out.append(fs.join(folder, f"{i:08d}.snapshot"))
             i += 1
         return out
 
@@ -964,9 +1078,12 @@ class SavedDataset:
         if first is None:
             return None
         try:
-            with open(first, "rb") as f:
-                head = f.read(64)
-        except OSError:
+            raw = self._fs.raw(first)
+            try:
+                head = raw.pread(0, 64)
+            finally:
+                raw.close()
+        except (OSError, TFFormatsError):
             return None
         if head[:2] == b"\x1f\x8b":
             return "GZIP"
@@ -1018,9 +1135,9 @@ class SavedDataset:
         wants = self._dtype_enums
         for path in files:
             gen = (
-                _tensor_protos_v2(path, n, self.verify)
+                _tensor_protos_v2(self._fs.raw(path), path, n, self.verify)
                 if self.version >= 2
-                else _tensor_protos_v1(path, wants, self.verify)
+                else _tensor_protos_v1(self._fs.raw(path), path, wants, self.verify)
             )
             for index, protos in enumerate(gen):
                 for j, (p, want) in enumerate(zip(protos, wants)):
@@ -1108,7 +1225,7 @@ class SavedDataset:
     def _columns_v2(self, shard: Optional[int], leaves: list) -> list:
         """Format 2: each file read whole (CRCs checked at once), plain columns cut out without a
         message per record; the rest parsed record by record."""
-        from ._io.records import LocalFileInput, read_all
+        from ._io.records import read_all
         from .proto import pb
 
         ncomp = len(self.dtypes)
@@ -1118,7 +1235,7 @@ class SavedDataset:
         for shard_files in shards:
             c = 0
             for f in shard_files:
-                raw = LocalFileInput(f)
+                raw = self._fs.raw(f)
                 try:
                     data, starts, lengths, _ = read_all(raw, verify=self.verify)
                 finally:

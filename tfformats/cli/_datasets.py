@@ -35,7 +35,7 @@ def dataset_info(target, *, show_progress: bool = True) -> tuple[dict, str]:
 
     ds = load_dataset(target.path)
     files = ds.files
-    nbytes = sum(os.path.getsize(f) for f in files)
+    nbytes = sum(ds._fs.size(f) for f in files)
     s = {
         "writer": "Dataset.save" if ds.kind == "save" else "Dataset.snapshot",
         "format_version": ds.version,
@@ -84,7 +84,7 @@ def verify_dataset(target, report, *, show_progress: bool = True) -> None:
     report.count("files", len(ds.files))
     if not ds.finalized:
         report.add(problem("the writer did not finish (snapshot.metadata not finalized): elements may be missing",
-                           file=os.path.join(ds.path, "snapshot.metadata"), severity="warning"))
+                           file=ds._fs.join(ds.path, "snapshot.metadata"), severity="warning"))
     n = 0
     with progress(ds.num_elements, "reading elements", enabled=show_progress) as bar:
         for i in range(ds.num_shards):
@@ -97,4 +97,4 @@ def verify_dataset(target, report, *, show_progress: bool = True) -> None:
     report.count("elements", n)
     if ds.num_elements is not None and ds.finalized and n != ds.num_elements and report.ok:
         report.add(problem(f"{n} elements read, snapshot.metadata records {ds.num_elements}",
-                           file=os.path.join(ds.path, "snapshot.metadata")))
+                           file=ds._fs.join(ds.path, "snapshot.metadata")))

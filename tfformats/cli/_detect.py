@@ -465,6 +465,8 @@ def _detect_remote(url: str) -> Target:
                 return Target("saved_model", base, url, {"format": fmt, "file": name, "remote": True})
         if remote.exists(remote.join(base, "checkpoint")):
             return Target("checkpoint", resolve(base), url, {"format": "V2", "directory": base, "remote": True})
+        if remote.exists(remote.join(base, "snapshot.metadata")):  # a tf.data save (or snapshot graph-hash folder)
+            return Target("tf_dataset", base, url, {"remote": True})
         single = _single_remote_index(base)
         if single is not None:
             return Target("checkpoint", single, url, {"format": "V2", "directory": base, "remote": True})
@@ -595,7 +597,7 @@ def localize(target: Target) -> Target:
     whole checkpoint (index and shards) or SavedModel directory is fetched.
     TFRecord and event files stay remote: their records stream in order.
     """
-    if not target.details.get("remote") or target.kind in ("tfrecord", "event_file", "log_dir"):
+    if not target.details.get("remote") or target.kind in ("tfrecord", "event_file", "log_dir", "tf_dataset"):
         return target  # local, or records read front to back as they stream in
     from .._io import remote
     from ._common import show_as
