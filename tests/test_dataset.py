@@ -53,8 +53,8 @@ def _leaves(value) -> list:
     return [{"value": np.asarray(value)}]
 
 
-def _same(got, want_dtype: str, key: str):
-    want = ARRAYS[key]
+def _same(got, want_dtype: str, key: str, arrays=None):
+    want = (ARRAYS if arrays is None else arrays)[key]
     got = np.asarray(got)
     assert str(got.dtype) == want_dtype, key
     if want_dtype == "bfloat16":
@@ -65,8 +65,9 @@ def _same(got, want_dtype: str, key: str):
     np.testing.assert_array_equal(got, want, err_msg=key)
 
 
-def _compare(elements, expected, key, *, drop_first=False):
+def _compare(elements, expected, key, *, drop_first=False, arrays=None):
     assert len(elements) == len(expected), key
+    leaves_per_element = []
     for i, (el, want) in enumerate(zip(elements, expected)):
         leaves = _leaves(el)
         if drop_first:  # a snapshot's enumerate index, which TensorFlow projects away
@@ -74,11 +75,19 @@ def _compare(elements, expected, key, *, drop_first=False):
             leaves = leaves[1:]
         else:
             assert _structure(el) == want["structure"], (key, i)
+        leaves_per_element.append(leaves)
+    _compare_leaves(leaves_per_element, expected, key, arrays=arrays)
+
+
+def _compare_leaves(leaves_per_element, expected, key, *, arrays=None):
+    """Leaves (dicts of parts) of each element against the recorded dtypes and arrays."""
+    assert len(leaves_per_element) == len(expected), key
+    for i, (leaves, want) in enumerate(zip(leaves_per_element, expected)):
         assert len(leaves) == len(want["dtypes"]), (key, i)
         for j, (parts, dts) in enumerate(zip(leaves, want["dtypes"])):
             assert sorted(parts) == sorted(dts), (key, i, j)
             for part, dt in dts.items():
-                _same(parts[part], dt, f"{key}/{i}/{j}/{part}")
+                _same(parts[part], dt, f"{key}/{i}/{j}/{part}", arrays)
 
 
 SAVE_CASES = [c for c in CASES if c.startswith("save_")]

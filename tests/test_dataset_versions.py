@@ -26,7 +26,8 @@ from tfformats.dataset import _ragged, _sparse
 from tfformats.proto import message_class
 
 from conftest import DATA
-from test_dataset import _leaves, _structure
+from test_dataset import _compare as _compare_all
+from test_dataset import _compare_leaves as _compare_leaves_all
 
 ROOT = DATA / "tf_versions"
 VERSIONS = sorted(
@@ -92,40 +93,12 @@ def cases(prefix: str) -> list:
 # Comparison (test_dataset.py's, against this version's arrays)
 
 
-def _same(got, want_dtype: str, want: np.ndarray, key: str):
-    got = np.asarray(got)
-    assert str(got.dtype) == want_dtype, key
-    if want_dtype == "bfloat16":
-        got = got.view(np.uint16)
-    if want_dtype == "object":  # strings, kept as fixed-width bytes in the npz
-        got = got.astype(bytes) if got.size else np.zeros(got.shape, "S1")
-    assert got.shape == want.shape, key
-    np.testing.assert_array_equal(got, want, err_msg=key)
+def _compare(elements, expected_elements, arr, key, *, drop_first=False):
+    _compare_all(elements, expected_elements, key, drop_first=drop_first, arrays=arr)
 
 
 def _compare_leaves(leaves_per_element, expected_elements, arr, key):
-    assert len(leaves_per_element) == len(expected_elements), key
-    for i, (leaves, want) in enumerate(zip(leaves_per_element, expected_elements)):
-        assert len(leaves) == len(want["dtypes"]), (key, i)
-        for j, (parts, dts) in enumerate(zip(leaves, want["dtypes"])):
-            assert sorted(parts) == sorted(dts), (key, i, j)
-            for part, dt in dts.items():
-                k = f"{key}/{i}/{j}/{part}"
-                _same(parts[part], dt, arr[k], k)
-
-
-def _compare(elements, expected_elements, arr, key, *, drop_first=False):
-    leaves_per_element = []
-    for i, (el, want) in enumerate(zip(elements, expected_elements)):
-        leaves = _leaves(el)
-        if drop_first:  # a snapshot's enumerate index, which TensorFlow projects away
-            assert int(np.asarray(leaves[0]["value"])) >= 0
-            leaves = leaves[1:]
-        else:
-            assert _structure(el) == want["structure"], (key, i)
-        leaves_per_element.append(leaves)
-    assert len(elements) == len(expected_elements), key
-    _compare_leaves(leaves_per_element, expected_elements, arr, key)
+    _compare_leaves_all(leaves_per_element, expected_elements, key, arrays=arr)
 
 
 def _flat_leaves(flat: tuple, want_dtypes: list, path: str) -> list:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 
 def _leaf_rows(ds) -> list[dict]:
     from ..dataset import RaggedTensorSpec, SparseTensorSpec, TensorSpec
