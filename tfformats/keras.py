@@ -216,14 +216,13 @@ def _open(path):
 
 def _zip_members(f, path: str) -> dict:
     """``{name: ZipInfo}`` of a zip archive."""
-    import zlib
+    from ._io.source import ZIP_REFUSALS
 
     try:
         f.seek(0)
         with zipfile.ZipFile(f) as z:
             return {i.filename: i for i in z.infolist()}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
-            ValueError, OSError) as exc:
+    except ZIP_REFUSALS as exc:
         raise DataLossError(f"damaged zip archive: {type(exc).__name__}: {exc}", path=path) from None
 
 

@@ -215,3 +215,17 @@ def open_source(obj, name: str | None = None) -> ByteSource:
     if hasattr(obj, "read") and hasattr(obj, "seek"):
         return FileSource(obj, name)
     raise TypeError(f"expected a path, bytes or a binary file object, not {type(obj).__name__}")
+
+
+def _zip_refusals() -> tuple:
+    import zipfile
+    import zlib
+
+    return (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
+            ValueError, RecursionError, OSError)
+
+
+# Everything :mod:`zipfile` raises for a damaged or hostile archive (not only BadZipFile: a bad
+# directory offset is an OSError, an unknown compression NotImplementedError, bad deflate data
+# zlib.error, an encrypted member RuntimeError...): callers turn these into their own errors.
+ZIP_REFUSALS = _zip_refusals()

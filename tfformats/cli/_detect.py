@@ -726,11 +726,12 @@ def _detect_file(p: str, given: str) -> Target:
     if head[:4] == b"PK\x03\x04":
         import zipfile
 
+        from .._io.source import ZIP_REFUSALS
+
         try:
             with zipfile.ZipFile(p) as z:
                 names = set(z.namelist())
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, RuntimeError, NotImplementedError,
-                ValueError, OSError) as exc:  # zipfile's refusals of a hostile directory are not all BadZipFile
+        except ZIP_REFUSALS as exc:  # zipfile's refusals of a hostile directory are not all BadZipFile
             raise input_error(f"{given}: damaged zip file: {type(exc).__name__}: {exc}") from None
         if "config.json" in names:
             return Target("keras_archive", p, given, {})

@@ -239,9 +239,8 @@ def _keras_archive(target, args):
     import json
     import zipfile
 
+    from .._io.source import ZIP_REFUSALS
     from ._table import human_bytes, key_values
-
-    import zlib
 
     def small_json(z, name: str):
         if name not in names:
@@ -256,8 +255,7 @@ def _keras_archive(target, args):
             names = {m["name"] for m in members}
             config = small_json(z, "config.json")
             meta = small_json(z, "metadata.json")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
-            ValueError, RecursionError, OSError) as exc:  # zipfile's refusals are not all BadZipFile
+    except ZIP_REFUSALS as exc:  # zipfile's refusals are not all BadZipFile
         from ._common import input_error
 
         raise input_error(f"{target.given}: damaged .keras archive ({type(exc).__name__}: {exc})") from None

@@ -506,15 +506,13 @@ class Scanner:
             self.scan_keras_doc(doc, file=path, where=f"attribute {key}")
 
     def scan_keras_archive(self, path: str) -> None:
-        import zipfile
-        import zlib
+        from .._io.source import ZIP_REFUSALS
 
         # A damaged archive (bad headers, bad deflate data, encrypted or unknown
         # compression) is reported, not raised from inside zipfile.
         try:
             self._scan_keras_zip(path)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, RuntimeError,
-                NotImplementedError, ValueError, OSError) as exc:
+        except ZIP_REFUSALS as exc:
             self.add("medium", "unparsable", f"the archive cannot be read ({type(exc).__name__}: {exc}); not fully scanned",
                      file=path)
 
