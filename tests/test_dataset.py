@@ -301,3 +301,15 @@ def test_legacy_gzip_length_claim_beyond_what_the_file_can_hold(tmp_path):
 def test_interleave_cycle_longer_than_the_shards():
     ds = tfformats.load_dataset(os.path.join(DATA, "save_shards"))
     assert [int(e[0]) for e in ds.elements(cycle_length=10**9)] == [int(e[0]) for e in ds]
+
+
+def test_to_pandas():
+    pd = pytest.importorskip("pandas")
+    ds = tfformats.load_dataset(os.path.join(DATA, "save_plain"))
+    df = ds.to_pandas()
+    assert isinstance(df, pd.DataFrame) and list(df.columns) == ["id", "name", "vec"] and len(df) == len(ds)
+    elements = list(ds)
+    assert df["id"].tolist() == [int(e["id"]) for e in elements]
+    np.testing.assert_array_equal(df["vec"].iloc[3], elements[3]["vec"])
+    nested = tfformats.load_dataset(os.path.join(DATA, "save_nested")).to_pandas()
+    assert nested["0/image"].iloc[0].shape == (4, 4, 3) and len(nested["3"].iloc[2]) == 2

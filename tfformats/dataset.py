@@ -1307,6 +1307,25 @@ class SavedDataset:
             return tuple(cols)
         return self._structure.build(cols, lambda spec, col: col)
 
+    def to_pandas(self, shard: Optional[int] = None):
+        """A ``pandas.DataFrame``, one row per element and one column per leaf path (needs pandas:
+        ``pip install 'tfformats[pandas]'``).  Scalar components are plain columns; others hold one
+        array (or ragged/sparse value) per row."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise UnsupportedError("to_pandas() needs pandas: pip install 'tfformats[pandas]'") from exc
+        data = {}
+        for path, col in self.columns(shard).items():
+            if isinstance(col, np.ndarray) and col.ndim == 1:
+                data[path] = col
+            else:
+                cells = np.empty(len(col), object)
+                for i in range(len(col)):
+                    cells[i] = col[i]
+                data[path] = cells
+        return pd.DataFrame(data, columns=list(data))
+
     def columns(self, shard: Optional[int] = None) -> dict:
         """``{leaf path: stacked array or list}`` (paths as :meth:`leaf_specs` gives them)."""
         return {path: col for (path, _), col in zip(self.leaf_specs(), self._columns(shard))}
