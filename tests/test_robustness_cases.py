@@ -1134,3 +1134,17 @@ def test_dataset_ragged_component_whose_splits_are_a_scalar(tmp_path):
         list(ds)
     with pytest.raises(DataLossError):
         ds.to_numpy()
+
+
+def test_dataset_empty_column_whose_spec_shape_overflows():
+    # Finding 23 (dataset harness, 265k executions into its third run): a dataset with no elements
+    # whose dataset_spec.pb gives a component dims multiplying past numpy's limit: the empty stacked
+    # column (0, *dims) made numpy raise ValueError ("array is too big"), finding 8 again.
+    from fuzz.harnesses import HARNESSES
+
+    HARNESSES["dataset"].func((DATA / "fuzz_inputs" / "dataset-empty-column-huge-spec-589fc46a.bin").read_bytes())
+    from tfformats.dataset import TensorSpec, _empty_column
+
+    col = _empty_column(TensorSpec((1 << 40, 1 << 40), "float32"), np.dtype(np.float32))
+    assert col.shape == (0,) and col.dtype == np.float32
+    assert _empty_column(TensorSpec((3, 4), "int8"), np.dtype(np.int8)).shape == (0, 3, 4)

@@ -521,6 +521,17 @@ def _decode(p, path, index: int, j: int) -> np.ndarray:
     return tensor_to_numpy(p, path=path, entry=f"element {index} component {j}")
 
 
+def _empty_column(spec, npdt: np.dtype) -> np.ndarray:
+    """A column of no elements, shaped ``(0, *spec.shape)`` when the spec gives a shape numpy takes."""
+    shape = spec.shape if isinstance(spec, TensorSpec) and spec.shape is not None and None not in spec.shape else ()
+    n = 1
+    for d in shape:
+        n *= d
+    if len(shape) >= 32 or n * max(npdt.itemsize, 1) >= 1 << 62:  # numpy refuses even an empty array then
+        shape = ()
+    return np.empty((0, *shape), dtype=npdt)
+
+
 def _stack_contents(items: list, enum: int) -> Optional[np.ndarray]:
     """The protos of ``(proto, file, index)`` items as one array, when each holds plain content of
     one shape; else None."""
@@ -1216,8 +1227,7 @@ class SavedDataset:
         if isinstance(spec, OtherSpec):
             return [self._convert(spec, a, f, i, j) for a, (_, f, i) in zip(arrays, items)]
         if not arrays:
-            shape = spec.shape if isinstance(spec, TensorSpec) and spec.shape is not None and None not in spec.shape else ()
-            return np.empty((0, *shape), dtype=_dt.from_enum(self._dtype_enums[j]).numpy)
+            return _empty_column(spec, _dt.from_enum(self._dtype_enums[j]).numpy)
         if all(a.shape == arrays[0].shape for a in arrays):
             return np.stack(arrays)
         return arrays
