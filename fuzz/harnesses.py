@@ -1043,7 +1043,8 @@ _register(
     ["tfformats.keras"],
 )
 _register(
-    "dataset", dataset, ["tfformats.dataset", "tfformats.records", "tfformats._io.records", "tfformats.tensor"],
+    "dataset", dataset,
+    ["tfformats.dataset", "tfformats._io.snapshot", "tfformats.records", "tfformats._io.records", "tfformats.tensor"],
     "dataset",
     "load_dataset on a Dataset.save/snapshot folder (metadata, spec, shard files): every element, flat, "
     "structured, per shard, stacked",
