@@ -124,3 +124,4 @@ def test_checkpoint_state_file_names_the_latest_checkpoint(capsys):
     code, doc = run_cli_json(capsys, "info", CKPTS / "tf1_steps" / "checkpoint")
     assert code == 0 and doc["prefix"] == os.path.abspath(CKPTS / tf_says)
     assert doc["checkpoint_state"]["latest"] == doc["prefix"]
+

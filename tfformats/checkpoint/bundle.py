@@ -168,9 +168,37 @@ class BundleReader:
         self._entries: dict[str, object] = {}
         self._info: dict[str, tuple] = {}
         self._entry_class = _pb().BundleEntryProto
+        self._slice_keys = self._referenced_slice_keys(raw)
         self._names = sorted(
-            k.decode("utf-8", "surrogateescape") for k in raw if not k.startswith(b"\x00")
+            k.decode("utf-8", "surrogateescape") for k in raw if k not in self._slice_keys
         )
+
+    def _referenced_slice_keys(self, raw: dict) -> frozenset:
+        """The keys that hold a slice of a partitioned tensor, which are not tensors of their own.
+
+        As TensorFlow's reader: a key is hidden when some entry's ``slices``
+        name it (slice keys start with a NUL byte, the ordered-code encoding);
+        any other key, even one starting with a NUL, is a tensor.  Only
+        checkpoints with NUL-led keys are parsed for this; an entry that does
+        not parse names no slices (reading it reports the damage).
+        """
+        if not any(k[:1] == b"\x00" for k in raw):
+            return frozenset()
+        parse = self._entry_class.FromString
+        out = set()
+        for k, v in raw.items():
+            if k == b"":
+                continue
+            try:
+                e = parse(v)
+            except Exception:
+                continue
+            for sp in e.slices:
+                try:
+                    out.add(_slices.encode_tensor_name_slice(k, _slices.extents_from_proto(sp)))
+                except Exception:
+                    continue
+        return frozenset(out)
 
     # -- header and entries --------------------------------------------------
     def _parse_header(self, data: bytes) -> None:
@@ -197,7 +225,7 @@ class BundleReader:
         e = self._entries.get(name)
         if e is None:
             raw = self._raw.get(name.encode("utf-8", "surrogateescape"))
-            if raw is None or name.startswith("\x00"):
+            if raw is None or name.encode("utf-8", "surrogateescape") in self._slice_keys:
                 raise UnknownTensorError(f"no tensor named {name!r} in the checkpoint", path=self.prefix)
             e = self._parse_entry(raw, name)
             self._entries[name] = e
@@ -215,7 +243,8 @@ class BundleReader:
 
     def __contains__(self, name: str) -> bool:
         return name in self._entries or (
-            not name.startswith("\x00") and name.encode("utf-8", "surrogateescape") in self._raw
+            name.encode("utf-8", "surrogateescape") not in self._slice_keys
+            and name.encode("utf-8", "surrogateescape") in self._raw
         )
 
     def all_info(self) -> dict[str, tuple[_dt.DType, tuple[int, ...]]]:

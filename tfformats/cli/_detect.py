@@ -69,7 +69,7 @@ CHECKPOINT_KINDS = ("checkpoint", "checkpoint_v1")
 TABLE_MAGIC = 0xDB4775248B80FB57
 _DATA_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
 _EVENT_NAME = re.compile(r"events\.out\.tfevents\.")
-_OP_NAME = re.compile(r"^[A-Za-z0-9_.\-/>]+$")
+_OP_NAME = re.compile(r"^[A-Za-z0-9_.\-/<>]+$")  # "<": tf.function(lambda) names its function __inference_<lambda>_N
 VARIABLE_OPS = frozenset(
     {"VariableV2", "Variable", "VarHandleOp", "AutoReloadVariable", "TemporaryVariable", "_VarHandlesOp"}
 )
