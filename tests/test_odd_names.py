@@ -54,3 +54,19 @@ def test_slice_keys_of_partitioned_tensors_stay_hidden():
             assert not any(n.startswith("\x00") for n in r.keys()), index
             found += 1
     assert found
+
+
+def test_sharded_v1_checkpoint_in_a_folder_whose_name_holds_glob_characters(tmp_path):
+    # a folder named "run[1]": the prefix was taken for a glob the caller wrote, and the shard files
+    # beside it were never looked for (V2 checkpoints in such folders opened fine)
+    import shutil
+
+    src = DATA / "checkpoints" / "v1_sharded"
+    dst = tmp_path / "run[1]*"
+    shutil.copytree(src, dst)
+    (shard,) = {f.name.rsplit("-", 3)[0] for f in src.iterdir() if "-of-" in f.name}
+    want = tfformats.load_checkpoint(src / shard)
+    got = tfformats.load_checkpoint(dst / shard)
+    assert sorted(got.keys()) == sorted(want.keys())
+    for n in want.keys():
+        np.testing.assert_array_equal(got.get_tensor(n), want.get_tensor(n))

@@ -54,10 +54,9 @@ def _resolve(path) -> tuple[str, str]:
         return "v2", p
     if os.path.isfile(p):
         return "v1", p
-    if any(c in p for c in "*?["):
-        if glob.glob(p):
-            return "v1", p
-    elif glob.glob(glob.escape(p) + "-?????-of-?????"):
+    if any(c in p for c in "*?[") and glob.glob(p):
+        return "v1", p  # a glob the caller wrote
+    if glob.glob(glob.escape(p) + "-?????-of-?????"):  # a prefix (whose folder may hold "[" or "*")
         return "v1", glob.escape(p) + "-?????-of-?????"
     raise NotFoundError("no checkpoint at this path (looked for PATH.index, a V1 file and a directory)", path=p)
 
