@@ -660,7 +660,7 @@ class SavedDataset:
                 )
         elif self.kind == "save":
             self.structure_note = (
-                f"no {SPEC_FILE} (TensorFlow before 2.5 did not write one): elements are given as flat "
+                f"no {SPEC_FILE} (older TensorFlow, such as 2.4, did not write one): elements are given as flat "
                 "tuples unless load_dataset(element_spec=...) says their structure"
             )
         # Dataset.save counts the elements (0 until it finishes); snapshot writers do not.
@@ -985,7 +985,7 @@ def load_dataset(path, *, element_spec=None, verify: bool = True) -> SavedDatase
 
     ``path`` is the folder given to ``save``/``snapshot``, or for a snapshot
     its graph-hash folder.  ``element_spec``: the element structure, for
-    folders that do not record it (saves of TensorFlow before 2.5, snapshots)
+    folders that do not record it (saves of older TensorFlow such as 2.4, snapshots)
     or to override it: a nested dict/tuple/named tuple/list whose leaves are
     the specs of this module (:class:`TensorSpec`, :class:`RaggedTensorSpec`,
     :class:`SparseTensorSpec`...; any other leaf stands for one dense
