@@ -313,3 +313,29 @@ def test_to_pandas():
     np.testing.assert_array_equal(df["vec"].iloc[3], elements[3]["vec"])
     nested = tfformats.load_dataset(os.path.join(DATA, "save_nested")).to_pandas()
     assert nested["0/image"].iloc[0].shape == (4, 4, 3) and len(nested["3"].iloc[2]) == 2
+
+
+BATCHES = os.path.join(os.path.dirname(__file__), "data", "dataset_batches")
+with open(os.path.join(BATCHES, "expected.json")) as _f:
+    BATCH_EXPECTED = json.load(_f)["cases"]
+
+
+def _as_recorded(v):
+    if isinstance(v, SparseTensorValue):
+        return {"sparse_dense": v.to_dense().tolist(), "dense_shape": v.dense_shape.tolist()}
+    if isinstance(v, RaggedTensorValue):
+        return {"ragged": v.to_list()}
+    if isinstance(v, dict):
+        return {k: _as_recorded(x) for k, x in v.items()}
+    return {"dense": np.asarray(v).tolist()}
+
+
+@pytest.mark.parametrize("case", sorted(BATCH_EXPECTED))
+def test_batched_ragged_and_sparse_merge_as_tensorflow_does(case):
+    # a batched composite is one encoded value per row ([batch] ragged variants, [batch, 3] sparse
+    # ones): merged into one value with the batch as its outer dimension (DataLossError/Unsupported before)
+    ds = tfformats.load_dataset(os.path.join(BATCHES, case))
+    got = [_as_recorded(e) for e in ds]
+    assert got == BATCH_EXPECTED[case]
+    cols = ds.to_numpy()
+    assert len(next(iter(cols.values())) if isinstance(cols, dict) else cols) == len(got)

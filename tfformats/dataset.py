@@ -233,6 +233,12 @@ def _namedtuple(name: str, fields: tuple):
     return cls
 
 
+def _path_part(key: str) -> str:
+    if key == "":
+        return "%"
+    return key.replace("%", "%25").replace("/", "%2F")
+
+
 class _Structure:
     """Builds nested elements from flat components, following a StructuredValue."""
 
@@ -352,7 +358,9 @@ class _Structure:
             self._settle(c, k)
 
     def paths(self, node=None, prefix: str = "") -> list:
-        """``(path, spec)`` of every leaf, in component order; paths join keys and indices with ``/``."""
+        """``(path, spec)`` of every leaf, in component order; paths join keys and indices with ``/``
+        (a key's own ``%`` and ``/`` written ``%25`` and ``%2F``, an empty key ``%``, so paths stay
+        distinct)."""
         node = self.root if node is None else node
         if isinstance(node, _Leaf):
             if node.ncomp == 1:
@@ -361,7 +369,8 @@ class _Structure:
             return [(f"{prefix}/{i}" if prefix else str(i), node.spec) for i in range(node.ncomp)]
         out = []
         for i, (k, c) in enumerate(node[2]):
-            out += self.paths(c, f"{prefix}/{k if k is not None else i}" if prefix else str(k if k is not None else i))
+            part = _path_part(k) if k is not None else str(i)
+            out += self.paths(c, f"{prefix}/{part}" if prefix else part)
         return out
 
     def fill_dtypes(self, dtypes: list) -> None:
@@ -437,25 +446,21 @@ def _variant_tensors(arr: np.ndarray, what: str, path, entry) -> list:
     return out
 
 
-def _ragged(arr: np.ndarray, path, entry) -> RaggedTensorValue:
-    if arr.size != 1:
-        raise UnsupportedError(
-            f"a ragged component of {arr.size} variants (a batch of encoded ragged tensors) is not decoded",
-            path=path,
-            entry=entry,
-        )
-    v = arr.reshape(-1)[0]
+def _one_ragged(v, path, entry) -> RaggedTensorValue:
+    """One ``RaggedTensorVariant``: its row_splits (outermost first), then its values."""
     type_name = getattr(v, "type_name", "")
     if "RaggedTensorVariant" not in type_name:
         raise DataLossError(f"ragged component holds a {type_name or 'non-variant'!r}", path=path, entry=entry)
-    (tensors,) = _variant_tensors(arr, "ragged", path, entry)
+    cell = np.empty(1, object)
+    cell[0] = v
+    (tensors,) = _variant_tensors(cell, "ragged", path, entry)
     if not tensors:
         raise DataLossError("ragged component holds no tensors", path=path, entry=entry)
     *splits, values = tensors
     for i, s in enumerate(splits):
         if s.ndim != 1 or len(s) < 1 or s.dtype.kind not in "iu":
             raise DataLossError(f"ragged component: row_splits {i} are not a 1-D integer tensor", path=path, entry=entry)
-    if splits and values.ndim < 1:
+    if values.ndim < 1:
         raise DataLossError("ragged component: its values are a scalar", path=path, entry=entry)
     for i, s in enumerate(splits):
         inner = len(splits[i + 1]) - 1 if i + 1 < len(splits) else values.shape[0]
@@ -464,8 +469,39 @@ def _ragged(arr: np.ndarray, path, entry) -> RaggedTensorValue:
     return RaggedTensorValue(values, tuple(splits))
 
 
-def _sparse(arr: np.ndarray, path, entry) -> SparseTensorValue:
-    parts = _variant_tensors(arr, "sparse", path, entry)
+def _ragged(arr: np.ndarray, path, entry) -> RaggedTensorValue:
+    """A ragged component: one encoded ragged tensor, or a batch of them (``batch()`` of ragged
+    elements, ``ragged_batch``) stacked along a new ragged outer dimension, as TensorFlow decodes it."""
+    if arr.ndim == 0:  # one ragged tensor (its variant is a scalar)
+        return _one_ragged(arr.reshape(-1)[0], path, entry)
+    if arr.ndim != 1:
+        raise UnsupportedError(
+            f"a ragged component of {arr.ndim}-D encoded ragged tensors is not decoded", path=path, entry=entry
+        )
+    rows = [_one_ragged(v, path, entry) for v in arr.tolist()]
+    if not rows:
+        raise UnsupportedError("an empty batch of encoded ragged tensors is not decoded", path=path, entry=entry)
+    depth = rows[0].ragged_rank
+    inner_shape = rows[0].values.shape[1:]
+    if any(r.ragged_rank != depth or r.values.shape[1:] != inner_shape for r in rows):
+        raise DataLossError("ragged component: the batched rows differ in ragged rank or inner shape", path=path, entry=entry)
+    counts = [len(r.nested_row_splits[0]) - 1 if depth else r.values.shape[0] for r in rows]
+    outer = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    nested = [outer]
+    for level in range(depth):
+        pieces = [np.zeros(1, np.int64)]
+        offset = 0
+        for r in rows:
+            s = r.nested_row_splits[level].astype(np.int64)
+            pieces.append(s[1:] + offset)
+            offset += int(s[-1])
+        nested.append(np.concatenate(pieces))
+    splits_dtype = rows[0].nested_row_splits[0].dtype if depth else np.dtype(np.int64)
+    values = np.concatenate([r.values for r in rows])
+    return RaggedTensorValue(values, tuple(x.astype(splits_dtype) for x in nested))
+
+
+def _one_sparse(parts: list, path, entry) -> SparseTensorValue:
     if len(parts) != 3 or any(len(p) != 1 for p in parts):
         raise DataLossError("sparse component is not (indices, values, dense_shape)", path=path, entry=entry)
     indices, values, dense_shape = (p[0] for p in parts)
@@ -481,6 +517,31 @@ def _sparse(arr: np.ndarray, path, entry) -> SparseTensorValue:
     if len(values) and (np.any(indices < 0) or np.any(indices >= dense_shape)):
         raise DataLossError("sparse component: an index lies outside dense_shape", path=path, entry=entry)
     return SparseTensorValue(indices, values, dense_shape)
+
+
+def _sparse(arr: np.ndarray, path, entry) -> SparseTensorValue:
+    """A sparse component: ``[3]`` variants (indices, values, dense_shape), or ``[*batch, 3]`` of a
+    batched one, merged as TensorFlow's ``deserialize_sparse`` merges them (the batch as leading
+    dimensions, each other dimension the largest of the rows)."""
+    if arr.ndim < 1 or arr.shape[-1] != 3:
+        raise DataLossError("sparse component is not (indices, values, dense_shape)", path=path, entry=entry)
+    if arr.ndim == 1:
+        return _one_sparse(_variant_tensors(arr, "sparse", path, entry), path, entry)
+    batch = arr.shape[:-1]
+    flat = arr.reshape(-1, 3)
+    rows = [_one_sparse(_variant_tensors(flat[i], "sparse", path, entry), path, entry) for i in range(len(flat))]
+    if not rows:
+        raise UnsupportedError("an empty batch of sparse tensors is not decoded", path=path, entry=entry)
+    rank = len(rows[0].dense_shape)
+    if any(len(r.dense_shape) != rank for r in rows):
+        raise DataLossError("sparse component: the batched rows differ in rank", path=path, entry=entry)
+    lead = np.array(np.unravel_index(np.arange(len(rows)), batch)).T.astype(np.int64)
+    indices = np.concatenate(
+        [np.hstack([np.repeat(lead[i : i + 1], len(r.values), axis=0), r.indices.astype(np.int64)]) for i, r in enumerate(rows)]
+    )
+    values = np.concatenate([r.values for r in rows])
+    dense = np.max(np.stack([r.dense_shape.astype(np.int64) for r in rows]), axis=0) if rank else np.zeros(0, np.int64)
+    return SparseTensorValue(indices, values, np.concatenate([np.asarray(batch, np.int64), dense]))
 
 
 def _decode(p, path, index: int, j: int) -> np.ndarray:
@@ -626,8 +687,9 @@ class SavedDataset:
             raise DataLossError(f"run id {self.run_id!r} is not a folder name", path=meta_path)
         if not self._dtype_enums:
             raise DataLossError("the metadata lists no component dtypes", path=meta_path)
-        for d in self._dtype_enums:
-            _dt.from_enum(d)  # unknown dtypes: UnsupportedError now, not mid-iteration
+        for d in self._dtype_enums:  # unknown dtypes: UnsupportedError now, not mid-iteration
+            if _dt.BY_ENUM.get(_dt.base_enum(int(d))) is None:
+                raise UnsupportedError(f"the metadata lists an unknown DataType {d}", path=meta_path)
 
         self.structure_note: Optional[str] = None
         spec_path = fs.join(self.path, SPEC_FILE)
