@@ -31,7 +31,7 @@ import os
 import zipfile
 from collections.abc import Mapping
 
-from .errors import DataLossError, InvalidArgumentError, NotFoundError, UnknownTensorError, UnsupportedError
+from .errors import ChecksumError, DataLossError, InvalidArgumentError, NotFoundError, UnknownTensorError, UnsupportedError
 
 __all__ = ["KerasWeights", "load_keras_weights"]
 
@@ -43,9 +43,11 @@ class KerasWeights(Mapping):
     """The weights of a Keras file: ``tf.train.CheckpointReader``'s API and a read-only
     ``Mapping[str, numpy.ndarray]`` (see the module doc for names)."""
 
-    def __init__(self, path) -> None:
+    def __init__(self, path, *, verify_checksums: bool = True) -> None:
         f, size, owns, p = _open(path)
         self.path = p
+        self.verify_checksums = bool(verify_checksums)
+        self._member_crc = None  # (start, end, stored CRC-32, member) of a .keras archive's weights
         self._file, self._owns = f, owns
         self._parts: list = []  # HDF5File per shard
         self._datasets: dict = {}  # name -> Dataset
@@ -95,7 +97,9 @@ class KerasWeights(Mapping):
                                        "'npz'); tfformats reads model.weights.h5", path=p)
             raise NotFoundError(f"the archive holds no {_WEIGHTS_MEMBER} (a .keras file keeps its weights there)",
                                 path=p)
-        start, end = _member_range(f, size, p, members[_WEIGHTS_MEMBER])
+        info = members[_WEIGHTS_MEMBER]
+        start, end = _member_range(f, size, p, info)
+        self._member_crc = (start, end, info.CRC & 0xFFFFFFFF, _WEIGHTS_MEMBER)
         self._add_part(f, start, end, f"{p}!{_WEIGHTS_MEMBER}", size)
 
     def _open_shards(self, p: str, data: bytes) -> None:
@@ -129,7 +133,47 @@ class KerasWeights(Mapping):
         ds = self._datasets.get(name)
         if ds is None:
             raise UnknownTensorError(f"no dataset named {name!r}", path=self.path)
+        if self._member_crc is not None and self.verify_checksums:
+            self.verify_archive()
         return self._parts[self._part_of[name]].read(ds)
+
+    def verify_archive(self) -> None:
+        """Check the zip CRC-32 of a ``.keras`` archive's ``model.weights.h5`` (reads the member once).
+
+        HDF5 keeps no checksums over values, and values are read in place inside
+        the zip, so the member's CRC-32 is the one check of every weight byte;
+        :meth:`get_tensor` runs this before the first value it returns unless
+        the reader was opened with ``verify_checksums=False`` (which spares
+        reading the whole member, say for one tensor of a remote archive).
+        Raises :class:`~tfformats.errors.ChecksumError`; nothing to do for
+        other formats.
+        """
+        if self._member_crc is None:
+            return
+        import zlib
+
+        start, end, want, member = self._member_crc
+        crc = 0
+        pos = start
+        f = self._file
+        try:
+            f.seek(start)
+            while pos < end:
+                chunk = f.read(min(8 << 20, end - pos))
+                if not chunk:
+                    break
+                crc = zlib.crc32(chunk, crc)
+                pos += len(chunk)
+        except (OSError, ValueError) as exc:
+            raise DataLossError(f"reading {member} failed: {exc}", path=self.path, offset=pos) from None
+        if pos != end:
+            raise DataLossError(f"{member} ends early", path=self.path, offset=pos)
+        if crc != want:
+            raise ChecksumError(
+                f"{member}: zip CRC-32 mismatch (stored 0x{want:08x}, computed 0x{crc:08x}): the archive is damaged",
+                path=self.path,
+            )
+        self._member_crc = None  # checked once
 
     def itemsize(self, name: str) -> int | None:
         """Bytes per value of a dataset (None when its type is not decoded)."""
@@ -176,11 +220,13 @@ class KerasWeights(Mapping):
         return f"<tfformats KerasWeights {self.path!r} ({self.format}): {len(self)} tensors{shards}>"
 
 
-def load_keras_weights(path) -> KerasWeights:
+def load_keras_weights(path, *, verify_checksums: bool = True) -> KerasWeights:
     """Open a Keras ``.h5``, ``.weights.h5`` or ``.keras`` file's weights (see the module doc):
     a path, an fsspec URL (``gs://``, ``s3://``, ``https://``... with the ``remote`` extra) or
-    an open, seekable binary file (left open)."""
-    return KerasWeights(path)
+    an open, seekable binary file (left open).  ``verify_checksums``: a ``.keras`` archive's
+    zip CRC-32 over ``model.weights.h5`` is checked before the first value is returned
+    (:meth:`KerasWeights.verify_archive`); HDF5 itself has no checksums."""
+    return KerasWeights(path, verify_checksums=verify_checksums)
 
 
 def _open(path):

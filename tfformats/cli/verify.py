@@ -285,9 +285,9 @@ def target_is_hdf5(path: str) -> bool:
 
 def verify_keras_weights(path: str, report: Report) -> None:
     """Every dataset of a Keras ``.h5``/``.keras`` file read (HDF5 has no checksums over
-    data: the structures and each value's storage are what can be checked); a file shorter
-    than its superblock says is an error, a dataset stored in a way tfformats does not read
-    a warning."""
+    data: the structures and each value's storage are what can be checked, and for a
+    ``.keras`` archive the zip CRC-32 of its weights member); a file shorter than its
+    superblock says is an error, a dataset stored in a way tfformats does not read a warning."""
     from .._io.hdf5 import is_truncated
     from ..errors import TFFormatsError, UnsupportedError
     from ..keras import load_keras_weights
@@ -305,6 +305,13 @@ def verify_keras_weights(path: str, report: Report) -> None:
         return
     with reader:
         report.count("files", len(reader.files))
+        if reader.format == "keras_v3":
+            try:
+                reader.verify_archive()  # the zip CRC-32: the one checksum over a .keras file's weights
+                report.count("archive_crcs")
+            except TFFormatsError as exc:
+                report.add(_from_exc(exc, file=path))
+            reader.verify_checksums = False  # said once above; the values are still read below
         for name in reader:
             try:
                 value = reader.get_tensor(name)
@@ -390,6 +397,8 @@ def _print_human(target, report: Report) -> None:
     if errors:
         write(f"FAILED: {errors} error(s), {warnings} warning(s)")
     else:
-        what = "every structural check passed, every value read" if target.kind.startswith("keras") else \
+        what = ("every structural check passed, every value read, the archive's CRC-32 checked"
+                if target.kind == "keras_archive" else
+                "every structural check passed, every value read") if target.kind.startswith("keras") else \
             "every checksum and structural check passed"  # HDF5 keeps no checksums over data
         write(f"OK: {what}" + (f" ({warnings} warning(s))" if warnings else ""))
