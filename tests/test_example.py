@@ -425,3 +425,17 @@ def test_read_examples_whole_file_errors(tmp_path):
     with pytest.raises(DataLossError, match="truncated"):
         tfe.read_examples(p)
     assert len(tfe.read_examples(p, verify=False, tolerate_truncation=True)["label"]) == 26
+
+
+def test_gather_of_evenly_spaced_ranges_reaching_the_buffer_end():
+    # the strided branch of _gather (fixed-length features of records laid out alike) once padded the
+    # buffer to n * step bytes with a copy per feature (quadratic in features x records); its values
+    # must equal the plain gather, including ranges whose last one ends at the buffer's end
+    from tfformats.example import _gather
+
+    buf = np.arange(100, dtype=np.uint8)
+    for first, step, k, n in [(0, 10, 3, 10), (7, 10, 3, 9), (92, 3, 2, 3), (5, 5, 5, 19), (2, 7, 1, 14)]:
+        starts = first + step * np.arange(n)
+        lengths = np.full(n, k)
+        want = np.concatenate([buf[s : s + k] for s in starts])
+        np.testing.assert_array_equal(_gather(buf, starts, lengths), want)

@@ -714,11 +714,14 @@ def _gather(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndar
         step = int(starts[1] - starts[0])
         first = int(starts[0])
         k = int(lengths[0])
-        if step >= k:
-            block = buf[first : first + step * len(starts)]
-            if len(block) < step * len(starts):
-                block = np.concatenate([block, np.zeros(step * len(starts) - len(block), buf.dtype)])
-            return block.reshape(len(starts), step)[:, :k].reshape(-1)
+        n = len(starts)
+        if step >= k and first >= 0 and first + step * (n - 1) + k <= len(buf):
+            # (a view of exactly the ranges: padding the buffer to n * step bytes, as this once did,
+            # copied the whole batch for every feature, quadratic in features x records)
+            rows = np.lib.stride_tricks.as_strided(
+                buf[first:], shape=(n, k), strides=(step * buf.strides[0], buf.strides[0]), writeable=False
+            )
+            return rows.reshape(-1)
     if (lengths == lengths[0]).all():
         # rows of a sliding-window view: an index per row, not per byte
         k = int(lengths[0])
