@@ -364,3 +364,11 @@ def test_odd_list_encodings_read_like_tensorflow(case):
     batch = tf.sparse.to_dense(tf.io.parse_example([example, example], {"x": tf.io.VarLenFeature(dtype)})["x"]).numpy()
     cols = tfe.decode_examples([example, example])["x"]
     assert [np.asarray(cols[i]).reshape(-1).tolist() for i in range(2)] == batch.tolist(), case
+
+
+@pytest.mark.parametrize("values", [[2**63], [-1, 2**63], [2**64], [-(2**63) - 1]])
+def test_out_of_range_integers_are_refused_like_tensorflow(values):
+    with pytest.raises(ValueError):
+        tf.train.Int64List(value=values)
+    with pytest.raises(ValueError):  # tfformats' InvalidArgumentError is a ValueError
+        tfe.encode_example({"x": values})

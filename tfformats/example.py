@@ -1406,6 +1406,9 @@ def _ld(tag: int, payload: bytes) -> bytes:
     return bytes((tag,)) + _varint.encode(len(payload)) + payload
 
 
+_INT64_MAX = (1 << 63) - 1
+
+
 def _classify(value, kind: Optional[str], name):
     """``(kind, 1-D array or list of bytes)`` for a Python/numpy value."""
     if isinstance(value, (str, bytes, bytearray, memoryview)):
@@ -1422,6 +1425,14 @@ def _classify(value, kind: Optional[str], name):
                 value = seq
             else:
                 arr = np.asarray(seq)
+                if arr.dtype.kind in "fOu" and all(
+                    isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) for x in seq
+                ):
+                    # integers numpy could not fit in int64 (it made them uint64, float64 or objects)
+                    if arr.dtype.kind != "u" or int(arr.max()) > _INT64_MAX:
+                        raise InvalidArgumentError(
+                            "integer out of int64 range (an Int64List holds -2**63 .. 2**63-1)", entry=_entry(None, name)
+                        )
         if arr is not None:
             if arr.dtype.kind in "iub":
                 kind = INT64
@@ -1446,6 +1457,10 @@ def _classify(value, kind: Optional[str], name):
     arr = np.asarray(value).reshape(-1)
     if kind == INT64:
         if arr.dtype.kind == "u" and arr.dtype.itemsize == 8:
+            if len(arr) and int(arr.max()) > _INT64_MAX:
+                raise InvalidArgumentError(
+                    "integer out of int64 range (an Int64List holds -2**63 .. 2**63-1)", entry=_entry(None, name)
+                )
             return INT64, arr.view(np.int64)
         if arr.dtype.kind == "O":
             try:
@@ -1497,7 +1512,10 @@ def encode_example(features: Mapping[str, Any], kinds: Optional[Mapping[str, str
     kind follows the values: integers and bools → ``int64_list``, floats →
     ``float_list`` (stored as float32), bytes/str → ``bytes_list``;
     ``kinds={"x": "float32"}`` overrides it (e.g. for empty lists, which are
-    otherwise written as a Feature with no list).
+    otherwise written as a Feature with no list, which TensorFlow's parser
+    takes for a missing feature).  Integers must fit int64, as TensorFlow's
+    ``Int64List`` requires (``InvalidArgumentError`` otherwise; store uint64
+    bit patterns with ``values.view(np.int64)``).
     """
     feats = _features_bytes(features, kinds)
     return _ld(0x0A, feats)
