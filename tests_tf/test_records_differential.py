@@ -372,3 +372,26 @@ def test_out_of_range_integers_are_refused_like_tensorflow(values):
         tf.train.Int64List(value=values)
     with pytest.raises(ValueError):  # tfformats' InvalidArgumentError is a ValueError
         tfe.encode_example({"x": values})
+
+
+def test_inferred_sequence_schema_parses_records_lacking_a_feature_list(tmp_path):
+    # found by a compatibility hunt: the generated FixedLenSequenceFeature lacked allow_missing=True,
+    # so TensorFlow refused the records that have no such list
+    F = tf.train.Feature
+
+    def se(ctx, fl):
+        return tf.train.SequenceExample(
+            context=tf.train.Features(feature=ctx),
+            feature_lists=tf.train.FeatureLists(feature_list={k: tf.train.FeatureList(feature=v) for k, v in fl.items()}),
+        ).SerializeToString()
+
+    recs = [se({"id": F(int64_list=tf.train.Int64List(value=[1]))}, {"f": [F(float_list=tf.train.FloatList(value=[1, 2]))]}),
+            se({"id": F(int64_list=tf.train.Int64List(value=[2]))}, {})]
+    p = tmp_path / "seq.tfrecord"
+    tfr.write(p, recs)
+    code = tfe.infer_schema(str(p)).to_tf_code()
+    assert "allow_missing=True" in code
+    ns = {"tf": tf}
+    exec(code, ns)
+    for r in recs:
+        tf.io.parse_single_sequence_example(r, ns["context_features"], ns["sequence_features"])

@@ -435,7 +435,9 @@ class FeatureSpec:
             n *= d
         return n
 
-    def to_tf_code(self, sequence: bool = False) -> str:
+    def to_tf_code(self, sequence: bool = False, allow_missing: bool = False) -> str:
+        """The ``tf.io`` feature spec as source; ``allow_missing`` (feature lists some records lack)
+        adds ``allow_missing=True`` to a ``FixedLenSequenceFeature``."""
         dt = {INT64: "tf.int64", FLOAT32: "tf.float32", BYTES: "tf.string", None: "tf.float32"}[self.kind]
         if self.shape is None:
             if sequence:
@@ -443,7 +445,8 @@ class FeatureSpec:
             return f"tf.io.VarLenFeature({dt})"
         shape = list(self.shape)
         if sequence:
-            return f"tf.io.FixedLenSequenceFeature({shape}, {dt})"
+            missing = ", allow_missing=True" if allow_missing else ""
+            return f"tf.io.FixedLenSequenceFeature({shape}, {dt}{missing})"
         return f"tf.io.FixedLenFeature({shape}, {dt})"
 
     def __repr__(self) -> str:
@@ -485,7 +488,9 @@ class Schema(Mapping):
         """Python source of the matching ``tf.io`` feature spec dict, to paste into a TF parser."""
         lines = ["{"]
         for name, spec in self._specs.items():
-            lines.append(f"    {name!r}: {spec.to_tf_code(sequence)},")
+            # a feature list some records lack: TensorFlow's parser needs allow_missing=True for it
+            missing = sequence and 0 < spec.present < self.num_records
+            lines.append(f"    {name!r}: {spec.to_tf_code(sequence, allow_missing=missing)},")
         lines.append("}")
         return "\n".join(lines)
 
