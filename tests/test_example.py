@@ -452,3 +452,15 @@ def test_encode_example_refuses_integers_out_of_int64_range(values):
 def test_encode_example_keeps_the_int64_extremes():
     got = tfe.decode_example(tfe.encode_example({"x": [2**63 - 1, -(2**63)], "u": np.array([3], np.uint64)}))
     assert got["x"].tolist() == [2**63 - 1, -(2**63)] and got["u"].tolist() == [3]
+
+
+def test_a_feature_with_no_list_set_reads_as_absent():
+    # TensorFlow's parser takes a Feature with no list set for a missing feature (tests_tf checks the
+    # values against tf.io.parse_example); it was counted as present with 0 values
+    empty = tfe.encode_example({"x": [], "y": [1]})  # an empty list is written as a Feature with no list
+    absent = tfe.encode_example({"y": [1]})
+    spec = {"x": tfe.FeatureSpec("int64", (), default=5), "y": tfe.FeatureSpec("int64", ())}
+    for recs in ([empty], [empty, absent], [absent, empty]):
+        got = tfe.decode_examples(recs, spec)
+        assert got["x"].tolist() == [5] * len(recs)
+    assert tfe.decode_example(empty, spec)["x"].tolist() == tfe.decode_example(absent, spec)["x"].tolist() == 5

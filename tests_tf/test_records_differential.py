@@ -395,3 +395,13 @@ def test_inferred_sequence_schema_parses_records_lacking_a_feature_list(tmp_path
     exec(code, ns)
     for r in recs:
         tf.io.parse_single_sequence_example(r, ns["context_features"], ns["sequence_features"])
+
+
+def test_feature_with_no_list_set_is_missing_like_tensorflow():
+    recs = [tf.train.Example(features=tf.train.Features(feature={"x": tf.train.Feature()})).SerializeToString(),
+            tf.train.Example(features=tf.train.Features(feature={
+                "x": tf.train.Feature(int64_list=tf.train.Int64List(value=[3]))})).SerializeToString()]
+    want = tf.io.parse_example(recs, {"x": tf.io.FixedLenFeature([], tf.int64, default_value=5)})["x"].numpy()
+    got = tfe.decode_examples(recs, {"x": tfe.FeatureSpec("int64", (), default=5)})["x"]
+    np.testing.assert_array_equal(got, want)
+    assert tfe.decode_example(recs[0], {"x": tfe.FeatureSpec("int64", (), default=5)})["x"] == want[0]

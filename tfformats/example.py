@@ -603,7 +603,7 @@ def _decode_features(raw: dict, specs) -> dict[str, np.ndarray]:
     out = {}
     for name, spec in specs.items():
         r = raw.get(name)
-        if r is None:
+        if not r:  # absent, or a Feature with no list set, which TensorFlow's parser takes for absent
             val = _missing(spec, name, None)
             if val is not None:
                 out[name] = val
@@ -899,6 +899,8 @@ def _decode_spans(joined, buf, starts, lens, present, name, first_index: int = 0
         values = np.zeros(0, _DTYPE[kind] if kind else np.float32)
     if want_values and kind is not None and values.dtype != _DTYPE[kind]:
         values = values.astype(_DTYPE[kind])
+    # a Feature with no list set (0 bytes) is absent to TensorFlow's parser, unlike an empty list
+    present = present & (lens > 0)
     return _Column(kind, values, counts, present)
 
 
