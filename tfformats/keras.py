@@ -254,6 +254,12 @@ def _open(path):
             raise remote._wrap(exc, p, "opening the file") from None
     if p.startswith("file://"):
         p = p[len("file://") :]
+    if os.path.isdir(p):
+        # Keras 3 model.save(folder, zipped=False): the archive's members, unzipped
+        inner = os.path.join(p, _WEIGHTS_MEMBER)
+        if not os.path.isfile(inner):
+            raise NotFoundError(f"a folder without {_WEIGHTS_MEMBER} (what an unzipped Keras save holds)", path=p)
+        p = inner
     if not os.path.isfile(p):
         raise NotFoundError("no such file", path=p)
     f = open(p, "rb")

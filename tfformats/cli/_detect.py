@@ -686,6 +686,9 @@ def _detect_dir(p: str, given: str) -> Target:
     if tables and len(stems) == 1 and all(re.search(r"-\d{5}-of-\d{5}$", f) for f in tables):
         pattern = glob.escape(os.path.join(p, stems.pop())) + "-?????-of-?????"
         return Target("checkpoint_v1", pattern, given, {"format": "V1", "directory": p, "files": len(tables)})
+    if os.path.isfile(os.path.join(p, "model.weights.h5")) and os.path.isfile(os.path.join(p, "config.json")):
+        # Keras 3 model.save(folder, zipped=False): a .keras archive's members, unzipped
+        return Target("keras_h5", os.path.join(p, "model.weights.h5"), given, {"format": "HDF5", "directory": p})
     indexes = sorted(f for f in os.listdir(p) if f.endswith(".json") and os.path.isfile(os.path.join(p, f))
                      and os.path.getsize(os.path.join(p, f)) <= 64 << 20 and _is_keras_weights_index(os.path.join(p, f)))
     if len(indexes) == 1:  # a folder of Keras 3 sharded weights
