@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 tf = pytest.importorskip("tensorflow")
 
+import tfformats  # noqa: E402
 import tfformats.events as tfev  # noqa: E402
 import tfformats.example as tfe  # noqa: E402
 import tfformats.records as tfr  # noqa: E402
@@ -405,3 +406,32 @@ def test_feature_with_no_list_set_is_missing_like_tensorflow():
     got = tfe.decode_examples(recs, {"x": tfe.FeatureSpec("int64", (), default=5)})["x"]
     np.testing.assert_array_equal(got, want)
     assert tfe.decode_example(recs[0], {"x": tfe.FeatureSpec("int64", (), default=5)})["x"] == want[0]
+
+
+def _varint(n):
+    b = bytearray()
+    while n >= 0x80:
+        b.append((n & 0x7F) | 0x80)
+        n >>= 7
+    b.append(n)
+    return bytes(b)
+
+
+def _ld(tag, payload):
+    return bytes([tag]) + _varint(len(payload)) + payload
+
+
+@pytest.mark.parametrize("body", [b"\x08\x05\x10\x06", b"\x08\x08" + _ld(0x0A, _varint(7))])
+def test_unpacked_int64_list_followed_by_anything_else_is_refused_like_tensorflow(body):
+    # found by a compatibility hunt: protobuf merges a packed run or skips an unknown field after
+    # unpacked int64 values; TensorFlow's parser rejects the record, and so does tfformats now
+    rec = _ld(0x0A, _ld(0x0A, _ld(0x0A, b"a") + _ld(0x12, _ld(0x1A, body))))
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.io.parse_example([rec], {"a": tf.io.VarLenFeature(tf.int64)})
+    with pytest.raises(tfformats.DataLossError):
+        tfe.decode_example(rec)
+    with pytest.raises(tfformats.DataLossError):
+        tfe.decode_examples([rec])
+    good = _ld(0x0A, _ld(0x0A, _ld(0x0A, b"a") + _ld(0x12, _ld(0x1A, b"\x08\x05\x08\x06"))))
+    want = tf.io.parse_example([good], {"a": tf.io.VarLenFeature(tf.int64)})["a"].values.numpy()
+    np.testing.assert_array_equal(tfe.decode_example(good)["a"], want)

@@ -285,12 +285,19 @@ def _list_body(kind: str, body, name, index) -> np.ndarray:
         if len(b) % 5 or (b[0::5] != 0x0D).any():
             raise DataLossError("malformed unpacked float list", entry=_entry(index, name))
         return b.reshape(-1, 5)[:, 1:].copy().view(_F32_LE).reshape(-1).astype(np.float32)
-    if kind == INT64 and tag == 0x08:  # unpacked varints
+    if kind == INT64 and tag == 0x08:  # unpacked varints, every one with the list's tag (TF's parser
+        # rejects anything else after them, a packed run or another field, where protobuf would merge)
+        vals = []
+        pos, end = 0, len(body)
         try:
-            vals = pb.Int64List.FromString(body).value
-        except DecodeError:
-            raise DataLossError("malformed unpacked int64 list", entry=_entry(index, name)) from None
-        return np.fromiter(vals, np.int64, len(vals))
+            while pos < end:
+                if body[pos] != 0x08:
+                    raise ValueError(f"tag byte {body[pos]:#04x} among unpacked values")
+                v, pos = _varint.decode(body, pos + 1, end)
+                vals.append(v - (1 << 64) if v >= 1 << 63 else v)
+        except ValueError as exc:
+            raise DataLossError(f"malformed unpacked int64 list: {exc}", entry=_entry(index, name)) from None
+        return np.array(vals, np.int64)
     raise DataLossError(f"{kind} list starts with tag byte {tag:#04x}", entry=_entry(index, name))
 
 
