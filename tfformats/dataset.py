@@ -1,6 +1,6 @@
 """Datasets that tf.data wrote to disk: ``Dataset.save`` and ``Dataset.snapshot``.
 
-``tf.data.Dataset.save(path)`` (``tf.data.experimental.save`` before TF 2.10)
+``tf.data.Dataset.save(path)`` (``tf.data.experimental.save`` in older releases, such as 2.4)
 writes the elements of a dataset so that ``tf.data.Dataset.load(path)`` gets
 them back; ``Dataset.snapshot(path)`` caches a pipeline's output the same
 way.  This module reads both without TensorFlow::
@@ -25,11 +25,11 @@ Layout, as TensorFlow writes it::
 ``Dataset.snapshot`` adds a level: ``<path>/<graph hash>/snapshot.metadata``
 and ``<path>/<graph hash>/<run id>/...``; either folder can be given.
 
-File format version 2 (every writer since TF 2.3): each shard file is a
+File format version 2 (what TF 2.4, 2.12, 2.15 and 2.21 write, as checked): each shard file is a
 TFRecord file (uncompressed, GZIP or SNAPPY, as told to the writer; detected
 here from the content) holding, per element, one serialized ``TensorProto``
-per flat component.  Version 1 (the first ``snapshot`` op, TF 2.0-2.2, still
-in ``tf.raw_ops.SnapshotDataset``): records framed by an 8-byte length only,
+per flat component.  Version 1 (the first ``snapshot`` op, which TF 2.21 still
+has as ``tf.raw_ops.SnapshotDataset``): records framed by an 8-byte length only,
 the whole file optionally GZIP-compressed; per element one
 ``SnapshotRecord``, or with SNAPPY a ``SnapshotTensorMetadata`` record and
 one raw snappy block of the component bytes.

@@ -206,7 +206,7 @@ def cannot_write(name):
 
 
 def _legacy_snapshot(ds, path, compression):
-    """The first snapshot op (file format version 1), as tf.data.experimental.snapshot ran it in TF 2.0-2.2."""
+    """The first snapshot op (file format version 1), which TF 2.21 still has as tf.raw_ops.SnapshotDataset."""
     _tf()
     from tensorflow.python.data.ops import dataset_ops
     from tensorflow.python.ops import gen_experimental_dataset_ops as ged

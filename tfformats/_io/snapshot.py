@@ -1,7 +1,7 @@
 """The files tf.data writes for ``Dataset.save`` and ``snapshot``: their framing, below the element
 structure (which :mod:`tfformats.dataset` handles).
 
-Format 2 (every writer since TF 2.3): a shard file is a TFRecord file, one
+Format 2 (what TF 2.4 to 2.21 write): a shard file is a TFRecord file, one
 serialized ``TensorProto`` per flat component, element after element.
 Format 0/1 (the first snapshot op): records framed by an 8-byte little-endian
 length only, the whole file optionally GZIP-compressed; per element one
