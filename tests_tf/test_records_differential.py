@@ -13,6 +13,7 @@ tf = pytest.importorskip("tensorflow")
 
 import tfformats  # noqa: E402
 import tfformats.events as tfev  # noqa: E402
+from tfformats._io.varint import encode as _varint  # noqa: E402
 import tfformats.example as tfe  # noqa: E402
 import tfformats.records as tfr  # noqa: E402
 
@@ -408,17 +409,8 @@ def test_feature_with_no_list_set_is_missing_like_tensorflow():
     assert tfe.decode_example(recs[0], {"x": tfe.FeatureSpec("int64", (), default=5)})["x"] == want[0]
 
 
-def _varint(n):
-    b = bytearray()
-    while n >= 0x80:
-        b.append((n & 0x7F) | 0x80)
-        n >>= 7
-    b.append(n)
-    return bytes(b)
-
-
 def _ld(tag, payload):
-    return bytes([tag]) + _varint(len(payload)) + payload
+    return bytes([tag]) + _varint(len(payload)) + payload  # a length-delimited field
 
 
 @pytest.mark.parametrize("body", [b"\x08\x05\x10\x06", b"\x08\x08" + _ld(0x0A, _varint(7))])

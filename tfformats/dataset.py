@@ -301,30 +301,24 @@ class _Structure:
             return None
 
         cls = ts.type_spec_class
+        # both states start (shape, dtype, ...)
+        shape_proto, dtype = part(0, "tensor_shape_value"), part(1, "tensor_dtype_value")
+        shape = _shape_tuple(shape_proto) if shape_proto is not None else None
+        dtype_name = _dt.name_of(dtype) if dtype is not None else "unknown"
         if name == "RaggedTensorSpec" or cls == 3:
-            shape = part(0, "tensor_shape_value")
-            dtype = part(1, "tensor_dtype_value")
             rank = part(2, "int64_value")
             splits = part(3, "tensor_dtype_value")
             return _Leaf(
                 RaggedTensorSpec(
-                    _shape_tuple(shape) if shape is not None else None,
-                    _dt.name_of(dtype) if dtype is not None else "unknown",
+                    shape,
+                    dtype_name,
                     int(rank) if rank is not None else -1,
                     _dt.name_of(splits) if splits is not None else "int64",
                 ),
                 1,
             )
         if name == "SparseTensorSpec" or cls == 1:
-            shape = part(0, "tensor_shape_value")
-            dtype = part(1, "tensor_dtype_value")
-            return _Leaf(
-                SparseTensorSpec(
-                    _shape_tuple(shape) if shape is not None else None,
-                    _dt.name_of(dtype) if dtype is not None else "unknown",
-                ),
-                1,
-            )
+            return _Leaf(SparseTensorSpec(shape, dtype_name), 1)
         if name == "NoneTensorSpec":
             return ("none", None, [])
         if name in ("TensorArraySpec", "OptionalSpec", "DatasetSpec", "IteratorSpec") or cls in (4, 5, 6, 7):
@@ -542,6 +536,16 @@ def _sparse(arr: np.ndarray, path, entry) -> SparseTensorValue:
     values = np.concatenate([r.values for r in rows])
     dense = np.max(np.stack([r.dense_shape.astype(np.int64) for r in rows]), axis=0) if rank else np.zeros(0, np.int64)
     return SparseTensorValue(indices, values, np.concatenate([np.asarray(batch, np.int64), dense]))
+
+
+def _check_dtype(p, want: int, path, index: int, j: int) -> None:
+    """A component's TensorProto must have the dtype the metadata lists for it."""
+    if p.dtype != want and _dt.base_enum(p.dtype) != want:
+        raise DataLossError(
+            f"component is {_dt.name_of(p.dtype)}, the metadata says {_dt.name_of(want)}",
+            path=path,
+            entry=f"element {index} component {j}",
+        )
 
 
 def _decode(p, path, index: int, j: int) -> np.ndarray:
@@ -763,24 +767,21 @@ class SavedDataset:
         first = next((f for files in self.shards for f in files), None)
         if first is None:
             return None
+        from ._io.records import detect_input
+
         try:
             raw = self._fs.raw(first)
             try:
                 head = raw.pread(0, 64)
+                if head[:2] == b"\x1f\x8b":
+                    return "GZIP"
+                if self.version >= 2:  # a TFRecord file: its own detection, from the same open file
+                    c = detect_input(raw)
+                    return "" if c == "NONE" else c
             finally:
                 raw.close()
         except (OSError, TFFormatsError):
             return None
-        if head[:2] == b"\x1f\x8b":
-            return "GZIP"
-        if self.version >= 2:
-            from .records import detect_compression
-
-            try:
-                c = detect_compression(first)
-            except TFFormatsError:
-                return None
-            return "" if c == "NONE" else c
         return "SNAPPY" if len(head) >= 9 and not is_snapshot_record(head[8:]) else ""
 
     # -- specs
@@ -827,12 +828,7 @@ class SavedDataset:
             )
             for index, protos in enumerate(gen):
                 for j, (p, want) in enumerate(zip(protos, wants)):
-                    if p.dtype != want and _dt.base_enum(p.dtype) != want:
-                        raise DataLossError(
-                            f"component is {_dt.name_of(p.dtype)}, the metadata says {_dt.name_of(want)}",
-                            path=path,
-                            entry=f"element {index} component {j}",
-                        )
+                    _check_dtype(p, want, path, index, j)
                 yield protos, path, index
 
     def _arrays(self, item) -> list:
@@ -959,12 +955,7 @@ class SavedDataset:
                             raise DataLossError(
                                 f"element {i}, component {j}: not a TensorProto ({exc})", path=f
                             ) from None
-                        if proto.dtype != want and _dt.base_enum(proto.dtype) != want:
-                            raise DataLossError(
-                                f"component is {_dt.name_of(proto.dtype)}, the metadata says {_dt.name_of(want)}",
-                                path=f,
-                                entry=f"element {i} component {j}",
-                            )
+                        _check_dtype(proto, want, f, i, j)
                         items.append((proto, f, i))
                 col = self._column(j, spec, items)
             cols.append(col)

@@ -186,6 +186,7 @@ class BundleReader:
             return frozenset()
         parse = self._entry_class.FromString
         out = set()
+        parsed = {}
         for k, v in raw.items():
             if k == b"":
                 continue
@@ -193,11 +194,16 @@ class BundleReader:
                 e = parse(v)
             except Exception:
                 continue
+            parsed[k] = e
             for sp in e.slices:
                 try:
                     out.add(_slices.encode_tensor_name_slice(k, _slices.extents_from_proto(sp)))
                 except Exception:
                     continue
+        # the entries of the tensors are kept, so reading them does not parse them again
+        for k, e in parsed.items():
+            if k not in out:
+                self._entries[k.decode("utf-8", "surrogateescape")] = e
         return frozenset(out)
 
     # -- header and entries --------------------------------------------------
