@@ -83,6 +83,71 @@ def test_tensorflow_parser_semantics_for_unusual_encodings(records, tf_examples)
     assert dup["tokens"].tolist() == [200, 201]
 
 
+def _ld(tag: int, payload: bytes) -> bytes:
+    from tfformats._io.varint import encode
+
+    return bytes([tag]) + encode(len(payload)) + payload
+
+
+_K, _V = _ld(0x0A, b"a"), _ld(0x12, _ld(0x1A, _ld(0x0A, b"\x07")))  # key "a", value int64_list [7]
+_U = b"\x18\x05"  # an unknown varint field
+
+
+def _ex(*entries: bytes) -> bytes:
+    return _ld(0x0A, b"".join(_ld(0x0A, e) for e in entries))
+
+
+# Outcomes as TensorFlow 2.21's parse_example gave them (None: it refuses the record); the
+# differential test in tests_tf builds thousands more such records and compares them live.
+EXAMPLE_LAYOUTS = {
+    "value before key": (_ex(_V + _K), [7]),
+    "no key": (_ex(_V), None),
+    "no value": (_ex(_K), None),
+    "empty entry": (_ex(b""), None),
+    "key twice": (_ex(_ld(0x0A, b"zz") + _K + _V), None),
+    "value twice": (_ex(_K + _V + _V), None),
+    "unknown field in entry": (_ex(_K + _V + _U), None),
+    "unknown field in features": (_ld(0x0A, _ld(0x0A, _K + _V) + _U), None),
+    "unknown field in example": (_U + _ex(_K + _V) + b"\x1d\x01\x02\x03\x04", [7]),
+    "group in example": (b"\x1b" + _ex(_K + _V), None),
+    "tag 0 in example": (b"\x00\x05" + _ex(_K + _V), [7]),
+    "features twice": (_ex(_K + _V) + _ex(_ld(0x0A, b"b") + _V), [7]),
+    "features length past the end": (b"\x0a" + bytes([len(_ld(0x0A, _K + _V)) + 3]) + _ld(0x0A, _K + _V), [7]),
+    "key length past its entry": (_ex(b"\x0a\x09a" + _V), None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXAMPLE_LAYOUTS))
+def test_example_layouts_accepted_or_refused_as_tensorflow_does(case):
+    rec, want = EXAMPLE_LAYOUTS[case]
+    if want is None:
+        with pytest.raises(DataLossError, match="not a valid tf.train.Example"):
+            tfe.decode_example(rec)
+        with pytest.raises(DataLossError, match="record 1"):
+            tfe.decode_examples([_ex(_K + _V), rec])
+    else:
+        assert tfe.decode_example(rec)["a"].tolist() == want
+        assert tfe.decode_examples([_ex(_K + _V), rec])["a"].reshape(-1).tolist() == [7] + want
+
+
+def test_sequence_example_entries_need_key_before_value():
+    # TensorFlow 2.21's parse_single_sequence_example refuses value-before-key in either part
+    # (its Example parser accepts it); an unknown field inside a FeatureList is refused too
+    steps = _ld(0x0A, _ld(0x1A, _ld(0x0A, b"\x07")))
+    good = _ld(0x0A, _ld(0x0A, _K + _V)) + _ld(0x12, _ld(0x0A, _K + _ld(0x12, steps)))
+    ctx, lists = tfe.decode_sequence_example(good)
+    assert ctx["a"].tolist() == [7] and lists["a"].tolist() == [7]
+    for bad in (
+        _ld(0x0A, _ld(0x0A, _V + _K)),
+        _ld(0x12, _ld(0x0A, _ld(0x12, steps) + _K)),
+        _ld(0x12, _ld(0x0A, _K + _ld(0x12, steps + _U))),
+    ):
+        with pytest.raises(DataLossError, match="not a valid tf.train.SequenceExample"):
+            tfe.decode_sequence_example(bad)
+    # unknown fields of the SequenceExample itself are skipped
+    assert tfe.decode_sequence_example(_U + good)[1]["a"].tolist() == [7]
+
+
 @pytest.mark.parametrize("comp", ["none", "gzip", "zlib", "snappy"])
 def test_decode_examples_matches_parse_example(comp, tf_examples):
     cols = tfe.read_examples(REC / f"examples.{comp}.tfrecord")

@@ -178,40 +178,196 @@ def _loose_key(k: bytes) -> str:
 
 
 def _example_features(record, index=None) -> dict:
-    """``{name: raw Feature bytes}`` of one serialized Example."""
+    """``{name: raw Feature bytes}`` of one serialized Example, accepted as TensorFlow's parser accepts it.
+
+    protobuf parses the record first (fast, in C); when the bytes are
+    exactly the canonical encoding of what it found, nothing was merged,
+    skipped or defaulted, and that result stands.  Anything else (unknown
+    fields, repeated keys, entries missing a key or a value, names that
+    are not UTF-8) goes through :func:`_walk_example`, which applies
+    TensorFlow's own rules, including its refusals.
+    """
     R = _raw()
     record = _as_buffer(record, index)
     try:
         fm = R.ExampleRaw.FromString(record).features.feature
-        return {k: fm[k] for k in fm}  # faster than dict(fm), which goes through Mapping in Python
+        feats = {k: fm[k] for k in fm}  # faster than dict(fm), which goes through Mapping in Python
     except R.DecodeError:
-        pass
+        feats = None
+    if feats is not None and _canonical_size(feats) == len(record):
+        return feats
+    return _walk_example(record, index)
+
+
+def _vsize(n: int) -> int:
+    """Bytes of ``n`` as a varint."""
+    return 1 if n < 0x80 else 2 if n < 0x4000 else 3 if n < 0x200000 else 4 if n < 0x10000000 else 5
+
+
+def _canonical_size(feats: dict) -> int:
+    """Size of the plain encoding of an Example holding ``feats`` (-1 when it cannot be told).
+
+    An empty name or an empty Feature may have been made up by protobuf for
+    a missing field, so they send the record to the exact walk.
+    """
+    if not feats:
+        return 0
+    total = 0
+    for k, v in feats.items():
+        if not k or not v:
+            return -1
+        kl = len(k) if k.isascii() else len(k.encode("utf-8"))
+        e = 2 + kl + _vsize(kl) + len(v) + _vsize(len(v))
+        total += 1 + _vsize(e) + e
+    return 1 + _vsize(total) + total
+
+
+def _v32(buf, pos: int, limit: int, where) -> tuple[int, int]:
+    """A length as TensorFlow's parser reads it: up to 10 varint bytes, kept to its low 32 bits."""
     try:
-        loose = R.ExampleLoose.FromString(record)
-    except R.DecodeError as exc:
-        raise DataLossError(f"not a valid tf.train.Example: {exc}", entry=_entry(index)) from None
-    return {_loose_key(e.key): e.value for e in loose.features.feature}
+        v, pos = _varint.decode(buf, pos, limit)
+    except ValueError:
+        raise DataLossError("malformed length varint", entry=where) from None
+    return v & 0xFFFFFFFF, pos
+
+
+def _skip_field(buf, pos: int, end: int, where) -> int:
+    """Skip one unknown field at ``pos`` the way TensorFlow's Example parsers do; the new position."""
+    try:
+        tag, pos = _varint.decode(buf, pos, end)
+    except ValueError:
+        raise DataLossError("malformed field tag", entry=where) from None
+    wire = tag & 7
+    if wire == 0:
+        _, pos = _v32(buf, pos, end, where)
+        return pos
+    if wire == 2:
+        n, pos = _v32(buf, pos, end, where)
+        return min(pos + n, end)  # TF ignores a skip that runs off the end
+    size = {1: 8, 5: 4}.get(wire)
+    if size is None:
+        raise DataLossError(f"field of wire type {wire} (a group or no type), which TensorFlow's parser refuses", entry=where)
+    if pos + size > end:
+        raise DataLossError(f"{size}-byte field runs past the end of the record", entry=where)
+    return pos + size
+
+
+def _map_entries(buf, pos: int, limit: int, where, any_order: bool):
+    """``(key, value)`` pairs of the map entries in ``buf[pos:limit]``, each exactly two fields.
+
+    ``any_order``: value may come before key and either may come twice
+    (TensorFlow's Example parser); otherwise key then value strictly (its
+    SequenceExample parser).
+    """
+    while pos < limit:
+        if buf[pos] != 0x0A:
+            raise DataLossError(f"map holds a field with tag byte {buf[pos]:#04x}, not an entry", entry=where)
+        n, pos = _v32(buf, pos + 1, limit, where)
+        elim = min(pos + n, limit)  # an inner length cannot reach past its enclosing one
+        key = value = b""
+        for i in range(2):
+            tag = buf[pos] if pos < elim else 0
+            if tag not in (0x0A, 0x12) or (not any_order and tag != (0x0A, 0x12)[i]):
+                raise DataLossError("map entry is not one key and one value", entry=where)
+            n, pos = _v32(buf, pos + 1, elim, where)
+            if pos + n > elim:
+                raise DataLossError("map entry field runs past its entry", entry=where)
+            if tag == 0x0A:
+                key = buf[pos : pos + n]
+            else:
+                value = buf[pos : pos + n]
+            pos += n
+        if pos != elim:
+            raise DataLossError("map entry holds more than one key and one value", entry=where)
+        yield key, value
+
+
+def _walk_example(record, index=None) -> dict:
+    """``{name: raw Feature}`` by TensorFlow's Example parser rules (``DataLossError`` where it refuses).
+
+    Several ``features`` fields are merged (a name given twice: the last
+    wins); unknown fields of the Example are skipped; inside ``features``
+    only map entries of exactly one key and one value, in either order.
+    """
+    try:
+        return _walk_example_body(bytes(record), _entry(index))
+    except DataLossError as exc:
+        raise DataLossError(f"not a valid tf.train.Example: {exc.message}", entry=exc.entry) from None
+
+
+def _walk_example_body(buf: bytes, where) -> dict:
+    end = len(buf)
+    pos = 0
+    out: dict = {}
+    while pos < end:
+        if buf[pos] != 0x0A:
+            pos = _skip_field(buf, pos, end, where)
+            continue
+        n, pos = _v32(buf, pos + 1, end, where)
+        lim = min(pos + n, end)  # TF reads a length past the record's end as up to its end
+        for key, value in _map_entries(buf, pos, lim, where, any_order=True):
+            name = _loose_key(key)
+            out.pop(name, None)
+            out[name] = value
+        pos = lim
+    return out
+
+
+def _walk_sequence(record, index=None, what: str = "tf.train.SequenceExample") -> tuple[dict, dict]:
+    """``(context, feature_lists)`` raw parts by TensorFlow's SequenceExample parser rules."""
+    try:
+        return _walk_sequence_body(bytes(record), index)
+    except DataLossError as exc:
+        raise DataLossError(f"not a valid {what}: {exc.message}", entry=exc.entry) from None
+
+
+def _walk_sequence_body(buf: bytes, index) -> tuple[dict, dict]:
+    where = _entry(index)
+    end = len(buf)
+    pos = 0
+    ctx: dict = {}
+    lists: dict = {}
+    while pos < end:
+        tag = buf[pos]
+        if tag not in (0x0A, 0x12):
+            pos = _skip_field(buf, pos, end, where)
+            continue
+        n, pos = _v32(buf, pos + 1, end, where)
+        lim = min(pos + n, end)
+        for key, value in _map_entries(buf, pos, lim, where, any_order=False):
+            name = _loose_key(key)
+            if tag == 0x0A:
+                ctx.pop(name, None)
+                ctx[name] = value
+            else:
+                lists.pop(name, None)
+                lists[name] = value
+        pos = lim
+    return ctx, {name: _feature_list_steps(raw, _entry(index, name)) for name, raw in lists.items()}
+
+
+def _feature_list_steps(raw: bytes, where) -> list:
+    """The step Features of one serialized FeatureList (only field 1, as TensorFlow reads it)."""
+    steps = []
+    pos, end = 0, len(raw)
+    while pos < end:
+        if raw[pos] != 0x0A:
+            raise DataLossError(f"feature list holds a field with tag byte {raw[pos]:#04x}, not a step", entry=where)
+        n, pos = _v32(raw, pos + 1, end, where)
+        if pos + n > end:
+            raise DataLossError("feature list step runs past the end of its list", entry=where)
+        steps.append(raw[pos : pos + n])
+        pos += n
+    return steps
 
 
 def _sequence_parts(record, index=None, what: str = "tf.train.SequenceExample") -> tuple[dict, dict]:
-    """``({name: raw Feature}, {name: [raw Feature per step]})`` of one SequenceExample."""
-    R = _raw()
-    record = _as_buffer(record, index)
-    try:
-        m = R.SequenceExampleRaw.FromString(record)
-        fm = m.context.feature
-        ctx = {k: fm[k] for k in fm}
-        lists = {k: list(v.feature) for k, v in m.feature_lists.feature_list.items()}
-        return ctx, lists
-    except R.DecodeError:
-        pass
-    try:
-        m = R.SequenceExampleLoose.FromString(record)
-    except R.DecodeError as exc:
-        raise DataLossError(f"not a valid {what}: {exc}", entry=_entry(index)) from None
-    ctx = {_loose_key(e.key): e.value for e in m.context.feature}
-    lists = {_loose_key(e.key): list(e.value.feature) for e in m.feature_lists.feature_list}
-    return ctx, lists
+    """``({name: raw Feature}, {name: [raw Feature per step]})`` of one SequenceExample.
+
+    Always walked by hand (:func:`_walk_sequence`): TensorFlow's parser wants
+    each map entry's key before its value, which protobuf's result cannot show.
+    """
+    return _walk_sequence(_as_buffer(record, index), index, what)
 
 
 def _entry(index, name=None) -> Optional[str]:
