@@ -139,6 +139,36 @@ def test_truncated_compressed_file(tmp_path, comp):
         assert len(got) >= len(RECS) - 3
 
 
+@pytest.mark.parametrize("comp", ["GZIP", "ZLIB"])
+def test_unclosed_compressed_stream_reads_to_its_last_whole_record(tmp_path, comp):
+    # a writer flushed and still open: whole records, no end marker (TensorFlow reads them all);
+    # the same stream cut inside a record is still a truncation
+    p = tmp_path / "open"
+    w = tfr.RecordWriter(p, comp)
+    for r in RECS:
+        w.write(r)
+    w.flush()
+    snapshot = p.read_bytes()
+    w.close()
+    q = write(tmp_path, snapshot)
+    it = tfr.read(q, compression=comp)
+    assert list(it) == RECS and it.truncated is None
+    assert it.unterminated.startswith(f"the {comp} stream has no end marker")
+    assert tfr.count(q, compression=comp) == len(RECS)
+    cut = write(tmp_path, _recompress_cut(snapshot, comp))
+    with pytest.raises(DataLossError, match="truncated.*no end marker"):
+        list(tfr.read(cut, compression=comp))
+
+
+def _recompress_cut(stream: bytes, comp: str) -> bytes:
+    """The same records, flushed unclosed, with the last record cut in half before the flush."""
+    import zlib
+
+    plain = zlib.decompressobj(31 if comp == "GZIP" else 15).decompress(stream)
+    c = zlib.compressobj(6, zlib.DEFLATED, 31 if comp == "GZIP" else 15)
+    return c.compress(plain[: len(plain) - 5]) + c.flush(zlib.Z_SYNC_FLUSH)
+
+
 def test_length_larger_than_the_file(tmp_path):
     data = frames()[: offset_of(3)] + header(10_000) + b"tiny" + b"\0" * 4
     p = write(tmp_path, data)

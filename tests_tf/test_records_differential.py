@@ -49,6 +49,24 @@ def test_tensorflow_reads_our_flushed_streams(tmp_path, comp):
     assert tf_read(p, comp) == [b"%d" % i * i for i in range(50)]
 
 
+@pytest.mark.parametrize("comp", ["GZIP", "ZLIB"])
+def test_unclosed_tensorflow_writer_reads_like_tensorflow(tmp_path, comp):
+    # a TFRecordWriter flushed and still open (a job still writing): no end marker yet
+    p = tmp_path / "open.tfrecord"
+    w = tf.io.TFRecordWriter(str(p), tf.io.TFRecordOptions(compression_type=comp))
+    for i in range(40):
+        w.write(b"%d" % i * (i + 1))
+    w.flush()
+    snap = tmp_path / "snapshot.tfrecord"
+    snap.write_bytes(p.read_bytes())
+    w.close()
+    want = tf_read(snap, comp)
+    assert len(want) == 40
+    it = tfr.read(snap)
+    assert list(it) == want and it.unterminated is not None and it.truncated is None
+    assert tfr.count(snap) == 40
+
+
 @SETTINGS
 @given(records_st, st.sampled_from(["", "GZIP", "ZLIB"]))
 def test_we_read_what_tensorflow_writes(tmp_path, recs, comp):

@@ -502,6 +502,9 @@ class _StreamState:
 
     def __init__(self) -> None:
         self.truncated: Optional[str] = None  # why the compressed stream ended early
+        # a zlib stream that stops without its end marker, at a whole record: an unclosed writer
+        # (TensorFlow reads such files without complaint), or a copy cut at an unlucky place
+        self.unterminated: Optional[str] = None
         self.error: Optional[DataLossError] = None
 
 
@@ -551,7 +554,9 @@ def _zlib_chunks(raw: Iterator[bytes], kind: str, name, chunk_size: int, state: 
     if out:
         yield out
     if not d.eof:
-        state.truncated = f"the {kind} stream ends before its end marker (file truncated?)"
+        state.unterminated = (
+            f"the {kind} stream has no end marker (its writer not closed yet, or the file cut short)"
+        )
 
 
 def _snappy_chunks(raw: Iterator[bytes], name, size: Optional[int], state: _StreamState) -> Iterator[bytes]:
@@ -680,6 +685,16 @@ class RecordIterator:
 
     def __next__(self) -> bytes:
         return next(self._gen)
+
+    @property
+    def unterminated(self) -> Optional[str]:
+        """Why a GZIP/ZLIB stream that ended on a whole record is incomplete, else ``None``.
+
+        Set when the compressed stream stops without its end marker, as a
+        file still being written does (TensorFlow reads such a file to its
+        last whole record without complaint, and so does this iterator).
+        """
+        return self._state.unterminated
 
     def close(self) -> None:
         self._gen.close()
@@ -963,6 +978,8 @@ class RecordIterator:
                     what = self._state.truncated or "truncated"
                 if self._state.truncated and have > 0:
                     what += "; " + self._state.truncated
+                elif self._state.unterminated:
+                    what += "; " + self._state.unterminated
                 if self.tolerate_truncation:
                     self.truncated = BadRecord(index, at, None, what)
                     return

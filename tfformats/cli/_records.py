@@ -54,6 +54,9 @@ def _verify_file(path: str, report, *, events: bool, compression=None, bar=None)
         if it.truncated is not None:
             t = it.truncated
             report.add(problem(f"truncated last record: {t.reason}", file=path, entry=f"record {t.record}", offset=t.offset))
+        elif it.unterminated is not None:
+            report.add(problem(f"{it.unterminated}; its {n} records are whole and read as TensorFlow reads them",
+                               file=path, severity="warning"))
     except (TFFormatsError, OSError) as exc:
         from .verify import _from_exc
 
