@@ -138,6 +138,45 @@ def test_verify_event_files(tmp_path, capsys):
     assert p["file"].endswith(f.name) and p["entry"] == f"record {len(EV_EXPECTED['tf1/' + f.name]) - 1}"
 
 
+def test_verify_event_file_cut_short_warns_and_tfrecord_cut_short_fails(tmp_path, capsys):
+    # a log still being written ends in part of a record: TensorBoard reads up to it, so verify
+    # warns (exit 0); a TFRecord file cut short is an error to tf.data, and to verify
+    f = next((EV / "tf1").iterdir())
+    cut = tmp_path / f.name
+    cut.write_bytes(f.read_bytes()[:-5])
+    code, doc = run_cli_json(capsys, "verify", cut)
+    assert code == 0 and doc["ok"]
+    [p] = doc["problems"]
+    assert p["severity"] == "warning" and "truncated last record" in p["message"]
+    assert p["entry"] == f"record {len(EV_EXPECTED['tf1/' + f.name]) - 1}"
+    t = tmp_path / "t.tfrecord"
+    t.write_bytes((REC / "examples.none.tfrecord").read_bytes()[:-5])
+    code, doc = run_cli_json(capsys, "verify", t)
+    assert code == 1 and doc["problems"][-1]["severity"] == "error"
+
+
+def test_log_dir_with_a_file_named_like_an_event_file(tmp_path, capsys):
+    # TensorBoard reads every file with "tfevents" in its name; a notes file named so holds no
+    # records: read_events and info skip it (and say so), verify checks it and calls it out
+    d = tmp_path / "logs"
+    shutil.copytree(EV / "tf1", d / "run")
+    (d / "run" / "tfevents_notes.txt").write_text("my notes on this run\n")
+    code, doc = run_cli_json(capsys, "info", d)
+    assert code == 0 and doc["num_files"] == 2 and doc["runs"][0]["values"] > 0
+    code, doc = run_cli_json(capsys, "verify", d)
+    assert code == 1 and doc["checked"]["files"] == 2
+    [p] = doc["problems"]
+    assert p["file"].endswith("tfevents_notes.txt") and "not a TFRecord file" in p["message"]
+
+
+def test_info_kinds_follow_the_first_metadata_across_a_runs_files(capsys):
+    # a TF1 FileWriter reopened: the second file's values carry no plugin metadata
+    code, doc = run_cli_json(capsys, "info", DATA / "event_writers" / "tf1_reopen")
+    assert code == 0 and doc["runs"][0]["values"] == 24
+    kinds = {t["tag"]: t["kind"] for t in doc["runs"][0]["tags"]}
+    assert kinds == {"note": "text", "loss": "scalars", "w": "histograms", "im/image/0": "images"}
+
+
 def test_scan_data_only(capsys):
     code, doc = run_cli_json(capsys, "scan", REC / "examples.none.tfrecord")
     assert code == 0 and doc["kind"] == "tfrecord" and doc["findings"] == []

@@ -19,7 +19,7 @@ from _event_oracle import check_against_tensorboard
 from conftest import DATA, require_data
 
 EW = DATA / "event_writers"
-TOPS = ["keras3", "pytorch", "tensorboardx", "tf1_extra", "tf2_extra", "tf_keras"]
+TOPS = ["keras3", "pytorch", "tensorboardx", "tf1_extra", "tf1_reopen", "tf2_extra", "tf_keras"]
 
 
 @pytest.fixture(scope="module")

@@ -670,3 +670,39 @@ def test_bulk_scalars_plugin_state_between_bulk_and_per_event_records(tmp_path, 
     _tables_equal(fast, slow)
     assert fast.scalars["value"].tolist() == [1, 2, 3, 5, 6]
     assert [(r.tag, r.plugin) for r in fast.tensors] == [("t", "custom"), ("t", "custom"), ("u", ""), ("u", "")]
+
+
+def test_log_dir_skips_files_that_are_not_record_files(tmp_path):
+    src = DATA / "events" / "tf1"
+    d = tmp_path / "logs"
+    shutil.copytree(src, d / "run")
+    (d / "run" / "tfevents_notes.txt").write_text("not records\n")
+    want = tfev.read_events(src)
+    log = tfev.read_events(d)
+    assert len(log.scalars) == len(want.scalars) and len(log.files) == 2
+    [skipped] = [f for f in log.files if f.skipped]
+    assert skipped.path.endswith("tfevents_notes.txt") and "not a TFRecord file" in skipped.skipped
+    assert all(f.skipped is None for f in log.files if f is not skipped)
+    assert len(list(tfev.iter_summaries(d))) == len(list(tfev.iter_summaries(src)))
+    # named explicitly, the file is read, and refused
+    with pytest.raises(DataLossError, match="tfevents_notes.txt"):
+        tfev.read_events(d / "run" / "tfevents_notes.txt")
+
+
+def test_tags_that_are_not_utf8_stay_apart(tmp_path):
+    # TensorBoard refuses such files; tfformats keeps the two series apart instead of merging them
+    from tfformats.proto import pb
+
+    evs = []
+    for step, tag in enumerate([b"t\xff1", b"t\xfe1", b"t\xff1"]):
+        e = pb.Event(step=step, wall_time=1.0)
+        v = e.summary.value.add()
+        v.tag = "zzz"  # as long as the tags put in its place
+        v.simple_value = float(step)
+        raw = e.SerializeToString().replace(b"zzz", tag)
+        evs.append(raw)
+    p = tmp_path / "events.out.tfevents.1.host"
+    tfr.write(p, evs)
+    log = tfev.read_events(p)
+    assert sorted(log.scalars.tags()) == ["t\\xfe1", "t\\xff1"]
+    assert log.scalars.filter(tag="t\\xff1")["step"].tolist() == [0, 2]

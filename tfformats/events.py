@@ -344,6 +344,26 @@ def _is_event_file(name: str) -> bool:
     return "tfevents" in name
 
 
+def _not_a_record_file(path) -> Optional[str]:
+    """Why a local file found in a log directory is not a TFRecord file at all, else ``None``.
+
+    Its first 12 bytes must be a record length and that length's CRC.  A
+    file too short to tell, or a URL, is left to the reader.
+    """
+    from ._io.records import HEADER_SIZE, header_is_valid
+
+    if not isinstance(path, (str, os.PathLike)) or "://" in os.fspath(path):
+        return None
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEADER_SIZE)
+    except OSError:
+        return None
+    if len(head) < HEADER_SIZE or header_is_valid(head):
+        return None
+    return "not a TFRecord file (no valid record header at offset 0): skipped, as TensorBoard finds no events in it"
+
+
 def find_runs(path) -> dict:
     """``{run: [event files in order]}`` under a log directory (recursively), or for one event file.
 
@@ -436,6 +456,15 @@ def iter_events(source, *, verify: bool = True, errors: str = "raise", tolerate_
 
 # ---------------------------------------------------------------------------
 # Summaries
+
+EventFile = namedtuple("EventFile", "run path file_version truncated skipped", defaults=(None,))
+EventFile.__doc__ = """One file of a log, as read (``EventLog.files``).
+
+``truncated``: a :class:`~tfformats.records.BadRecord` for an incomplete last
+record (a writer still running), else ``None``.  ``skipped``: why a file in a
+log directory was not read (its name says ``tfevents`` but it is not a
+TFRecord file, as TensorBoard finds nothing in it either), else ``None``.
+"""
 
 Summary = namedtuple("Summary", "run tag step wall_time kind value extra")
 Summary.__doc__ = """One normalised summary value (see :func:`iter_summaries`).
@@ -635,6 +664,11 @@ def _by_tag(ids: np.ndarray, rows: np.ndarray, n_tags: int):
     return list(zip(tids.tolist(), np.split(order, first[1:])))
 
 
+def _tag_name(b: bytes) -> str:
+    """A tag as text; bytes that are not UTF-8 (TensorBoard refuses such files) kept apart as ``\\xNN``."""
+    return b.decode("utf-8", "backslashreplace")
+
+
 def _tag_ids(data, buf: np.ndarray, ts: np.ndarray, tl: np.ndarray):
     """Tags ``data[ts:ts+tl]`` as ``(ids, names)``: ``names[ids[j]]`` is tag j, decoded like the per-event path."""
     ids = np.zeros(len(ts), np.int64)
@@ -644,7 +678,7 @@ def _tag_ids(data, buf: np.ndarray, ts: np.ndarray, tl: np.ndarray):
         return ids, names
 
     def name_id(b: bytes) -> int:
-        name = b.decode("utf-8", "replace")
+        name = _tag_name(b)
         t = index.get(name)
         if t is None:
             t = index[name] = len(names)
@@ -734,7 +768,8 @@ class _Decoder:
                 "value": cat(4, np.float64)}
         self.files: list = []
 
-    def feed_file(self, run: str, path, verify: bool, errors: str, batched: bool = False) -> Iterator[None]:
+    def feed_file(self, run: str, path, verify: bool, errors: str, batched: bool = False,
+                  in_dir: bool = False) -> Iterator[None]:
         """Decode one file; yields after every event, or every batch of records when ``batched``.
 
         ``batched`` (read_events, wanting scalars): a clean file is read whole
@@ -750,6 +785,11 @@ class _Decoder:
         """
         from . import records as _records
 
+        if in_dir:
+            foreign = _not_a_record_file(path)
+            if foreign is not None:
+                self.files.append(EventFile(run, str(path), None, None, foreign))
+                return
         pb = _pb()
         R = _raw()
         parse = R.EventRaw.FromString
@@ -779,7 +819,7 @@ class _Decoder:
                             tb = v.tag
                             tag = tag_str.get(tb)
                             if tag is None:
-                                tag = tag_str[tb] = tb.decode("utf-8", "replace")
+                                tag = tag_str[tb] = _tag_name(tb)
                             if tagset is not None and tag not in tagset:
                                 continue
                             kind = v.WhichOneof("value")
@@ -1042,7 +1082,7 @@ class _Decoder:
 
         name = str(path)
         if batched and want_scalars and errors == "raise" and whole_file():
-            self.files.append((run, name, versions[0] if versions else None, None))
+            self.files.append(EventFile(run, name, versions[0] if versions else None, None))
             yield
             return
         it = _records.read(path, verify=verify, errors=errors, tolerate_truncation=True)
@@ -1065,7 +1105,7 @@ class _Decoder:
                     bulk(b"".join(recs) + _PAD, starts, lens, batch[0][0],
                          lambda sel, batch=batch: (batch[j] for j in sel.tolist()))
                     yield
-        self.files.append((run, name, versions[0] if versions else None, it.truncated))
+        self.files.append(EventFile(run, name, versions[0] if versions else None, it.truncated))
 
     def _tensor_array(self, data: bytes, name: str, i: int, tag: str) -> np.ndarray:
         from .tensor import tensor_to_numpy
@@ -1230,6 +1270,7 @@ def read_events(
     ``session_logs``.
     Also accepts an ``bytes`` object or open binary file holding one event file.
     """
+    in_dir = isinstance(path, (str, os.PathLike)) and _is_dir(path)
     if isinstance(path, (str, os.PathLike)):
         found = find_runs(path)
     else:
@@ -1245,7 +1286,7 @@ def read_events(
     rows_after: list = []  # per file read: {kind: number of rows read so far}
     for run, files in found.items():
         for f in files:
-            for _ in dec.feed_file(run, f, verify, errors, batched=_BULK):
+            for _ in dec.feed_file(run, f, verify, errors, batched=_BULK, in_dir=in_dir):
                 pass
             dec.flush_scalars()
             rows_after.append(dec.row_counts())
@@ -1335,13 +1376,26 @@ def iter_summaries(
     tensors), event by event (values of one event grouped by kind).
     """
     found = find_runs(path) if isinstance(path, (str, os.PathLike)) else {".": [path]}
+    in_dir = isinstance(path, (str, os.PathLike)) and _is_dir(path)
+    yield from _summaries(found, kinds, tags, verify, errors, in_dir)
+
+
+def _is_dir(path) -> bool:
+    p = os.fspath(path)
+    if "://" in p and not p.startswith("file://"):
+        return p.endswith("/") or not any(_is_event_file(f) for f in [p.rsplit("/", 1)[-1]])
+    return os.path.isdir(p[len("file://"):] if p.startswith("file://") else p)
+
+
+def _summaries(found: dict, kinds, tags, verify: bool, errors: str, in_dir: bool) -> Iterator[Summary]:
+    """:func:`iter_summaries` over ``{run: [files]}``; a tag's plugin is remembered across a run's files."""
     want = [k for k in (kinds or KINDS) if k in KINDS]
     dec = _Decoder(want, tags)
     base = ("run", "tag", "step", "wall_time", "value")
     extras = {k: [x for x in _FIELDS[k] if x not in base] for k in want}
     for run, files in found.items():
         for f in files:
-            for _ in dec.feed_file(run, f, verify, errors):
+            for _ in dec.feed_file(run, f, verify, errors, in_dir=in_dir):
                 for k in want:
                     cols = dec.cols[k]
                     if not cols["run"]:

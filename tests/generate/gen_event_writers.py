@@ -428,6 +428,32 @@ def gen_tf1_extra(logdir: str) -> None:
         fw.close()
 
 
+def gen_tf1_reopen(logdir: str) -> None:
+    """A TF1 FileWriter closed and reopened: a second file whose values carry no plugin metadata
+    (the writer sends each tag's metadata once), so their kind comes from the run's first file."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        p = v1.placeholder(tf.float32, [])
+        v1.summary.text("note", tf.strings.as_string(p))
+        v1.summary.scalar("loss", p)
+        v1.summary.histogram("w", tf.stack([p, p + 1.0]))
+        v1.summary.image("im", tf.cast(tf.fill([1, 2, 2, 1], p), tf.uint8))
+        merged = v1.summary.merge_all()
+    with v1.Session(graph=g) as sess:
+        fw = v1.summary.FileWriter(logdir)
+        for step in range(3):
+            fw.add_summary(sess.run(merged, {p: float(step)}), step)
+        fw.close()
+        time.sleep(1.1)  # the second file's name (its time) sorts after the first
+        fw.reopen()
+        for step in range(3, 6):
+            fw.add_summary(sess.run(merged, {p: float(step)}), step)
+        fw.close()
+
+
 def gen_tf2_extra(logdir: str) -> None:
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hp
@@ -504,16 +530,27 @@ def tensorboard_view(logdir: str, npz: dict, prefix: str = "", purge: bool = Fal
     return view
 
 
+GENERATORS = {
+    "pytorch": gen_pytorch,
+    "tensorboardx": gen_tensorboardx,
+    "keras3": lambda d: gen_keras(d, "keras3"),
+    "tf_keras": lambda d: gen_keras(d, "tf_keras"),
+    "tf1_extra": gen_tf1_extra,
+    "tf1_reopen": gen_tf1_reopen,
+    "tf2_extra": gen_tf2_extra,
+}
+
+
 def main() -> None:
-    if os.path.isdir(OUT):
+    """All logs afresh; ``--only NAME ...`` rewrites just those (TensorBoard's view of all is redone)."""
+    only = sys.argv[sys.argv.index("--only") + 1:] if "--only" in sys.argv else None
+    if only is None and os.path.isdir(OUT):
         shutil.rmtree(OUT)
-    os.makedirs(OUT)
-    gen_pytorch(os.path.join(OUT, "pytorch"))
-    gen_tensorboardx(os.path.join(OUT, "tensorboardx"))
-    gen_keras(os.path.join(OUT, "keras3"), "keras3")
-    gen_keras(os.path.join(OUT, "tf_keras"), "tf_keras")
-    gen_tf1_extra(os.path.join(OUT, "tf1_extra"))
-    gen_tf2_extra(os.path.join(OUT, "tf2_extra"))
+    os.makedirs(OUT, exist_ok=True)
+    for name, gen in GENERATORS.items():
+        if only is None or name in only:
+            shutil.rmtree(os.path.join(OUT, name), ignore_errors=True)
+            gen(os.path.join(OUT, name))
     npz: dict = {}
     tops = {}
     for top in sorted(os.listdir(OUT)):

@@ -68,7 +68,6 @@ CHECKPOINT_KINDS = ("checkpoint", "checkpoint_v1")
 
 TABLE_MAGIC = 0xDB4775248B80FB57
 _DATA_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
-_EVENT_NAME = re.compile(r"events\.out\.tfevents\.")
 _OP_NAME = re.compile(r"^[A-Za-z0-9_.\-/<>]+$")  # "<": tf.function(lambda) names its function __inference_<lambda>_N
 VARIABLE_OPS = frozenset(
     {"VariableV2", "Variable", "VarHandleOp", "AutoReloadVariable", "TemporaryVariable", "_VarHandlesOp"}
@@ -251,12 +250,19 @@ def is_event_file(path: str) -> bool:
 
 
 def find_event_files(directory: str, limit: int = 100_000) -> list[str]:
-    """Event files under ``directory`` (recursively), sorted by path."""
+    """Event files under ``directory`` (recursively), sorted by path.
+
+    Named by TensorBoard's rule (``tfevents`` anywhere in the name), the one
+    :func:`tfformats.events.find_runs` uses, so ``verify`` checks the files
+    ``info`` and ``read_events`` read.
+    """
+    from ..events import _is_event_file
+
     out = []
     for root, dirs, files in os.walk(directory):
         dirs.sort()
         for name in sorted(files):
-            if _EVENT_NAME.search(name):
+            if _is_event_file(name):
                 p = os.path.join(root, name)
                 if os.path.isfile(p):
                     out.append(p)
@@ -701,7 +707,12 @@ def _detect_dir(p: str, given: str) -> Target:
 def _detect_file(p: str, given: str) -> Target:
     size = os.path.getsize(p)
     if size == 0:
-        # TensorFlow reads an empty file as a TFRecord file of zero records
+        # TensorFlow reads an empty file as a TFRecord file of zero records (and TensorBoard an
+        # empty file named like an event file as one without events)
+        from ..events import _is_event_file
+
+        if _is_event_file(os.path.basename(p)):
+            return Target("event_file", p, given, {"empty": True})
         return Target("tfrecord", p, given, {"compression": "NONE", "empty": True})
     m = _DATA_SHARD.search(p)
     if m and os.path.isfile(p[: m.start()] + ".index"):

@@ -38,9 +38,18 @@ def _verify_file(path: str, report, *, events: bool, compression=None, bar=None)
     from ..errors import TFFormatsError
 
     n = 0
+    if events:
+        from ..events import _not_a_record_file
+
+        foreign = _not_a_record_file(path)
+        if foreign is not None:
+            report.add(problem("named like an event file (TensorBoard reads every file with 'tfevents' in its name) "
+                               "but not a TFRecord file: no valid record header at offset 0", file=path, offset=0))
+            report.count("files")
+            return
     try:
         comp = None if compression in (None, "NONE") else compression
-        it = records.read(path, comp, errors="skip")
+        it = records.read(path, comp, errors="skip", tolerate_truncation=True)
         with it:
             for data in it:
                 if events:
@@ -52,8 +61,12 @@ def _verify_file(path: str, report, *, events: bool, compression=None, bar=None)
             skipped = "the rest of the file" if bad.skipped is None else f"{bad.skipped} bytes"
             report.add(problem(f"{bad.reason} (skipped {skipped})", file=path, entry=f"record {bad.record}", offset=bad.offset))
         if it.truncated is not None:
+            # an event file's writer may still be running: TensorBoard reads up to the cut; a
+            # TFRecord file cut short is an error to tf.data
             t = it.truncated
-            report.add(problem(f"truncated last record: {t.reason}", file=path, entry=f"record {t.record}", offset=t.offset))
+            report.add(problem(f"truncated last record: {t.reason}" + (" (a writer still running?)" if events else ""),
+                               file=path, entry=f"record {t.record}", offset=t.offset,
+                               severity="warning" if events else "error"))
         elif it.unterminated is not None:
             report.add(problem(f"{it.unterminated}; its {n} records are whole and read as TensorFlow reads them",
                                file=path, severity="warning"))
@@ -185,7 +198,7 @@ def events_info(target, *, show_progress: bool = True) -> tuple[dict, str]:
     """Runs (directories of event files, as :func:`tfformats.events.find_runs` finds them)
     and, per run, every tag with its kind, count and step range (from
     :func:`tfformats.events.iter_summaries`, which names kinds the way TensorBoard does)."""
-    from ..events import find_runs, iter_summaries
+    from ..events import _summaries, find_runs
     from ._common import progress
     from ._table import table
 
@@ -199,21 +212,22 @@ def events_info(target, *, show_progress: bool = True) -> tuple[dict, str]:
         for run, files in found.items():
             tags: dict[str, dict] = {}
             count = 0
-            for f in files:
-                for sm in iter_summaries(f):
-                    t = tags.get(sm.tag)
-                    if t is None:
-                        t = tags[sm.tag] = {"kind": sm.kind, "count": 0, "first_step": sm.step, "last_step": sm.step,
-                                            "min_step": sm.step, "max_step": sm.step}
-                    elif t["kind"] != sm.kind and sm.kind not in t["kind"].split("+"):
-                        t["kind"] += "+" + sm.kind
-                    t["count"] += 1
-                    t["last_step"] = sm.step
-                    t["min_step"] = min(t["min_step"], sm.step)
-                    t["max_step"] = max(t["max_step"], sm.step)
-                    count += 1
-                    if count % 1000 == 0:
-                        bar.update(1000)
+            # a run's files read together: a tag's plugin, given once by its first value's
+            # metadata, holds for the run's later files too (as in TensorBoard)
+            for sm in _summaries({run: files}, None, None, True, "raise", in_dir=target.kind == "log_dir"):
+                t = tags.get(sm.tag)
+                if t is None:
+                    t = tags[sm.tag] = {"kind": sm.kind, "count": 0, "first_step": sm.step, "last_step": sm.step,
+                                        "min_step": sm.step, "max_step": sm.step}
+                elif t["kind"] != sm.kind and sm.kind not in t["kind"].split("+"):
+                    t["kind"] += "+" + sm.kind
+                t["count"] += 1
+                t["last_step"] = sm.step
+                t["min_step"] = min(t["min_step"], sm.step)
+                t["max_step"] = max(t["max_step"], sm.step)
+                count += 1
+                if count % 1000 == 0:
+                    bar.update(1000)
             n_values += count
             out_runs.append({"run": run, "files": files, "values": count,
                              "tags": [{"tag": k, **v} for k, v in sorted(tags.items())]})
