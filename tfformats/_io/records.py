@@ -32,7 +32,7 @@ import os
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
+from typing import Iterator, Optional
 
 from crc32c import crc32c as _crc32c
 
@@ -870,7 +870,6 @@ class RecordIterator:
         copy = self._copy
         crc = _crc32c
         unpack_i = _I.unpack_from
-        unpack_q = _Q.unpack_from
         unpack_qi = _QI.unpack_from
         max_len = self.max_record_size if self.max_record_size is not None else 1 << 64
         cache: dict = {}  # record length -> its masked CRC, once checked
