@@ -144,6 +144,7 @@ def _raw():
     add(v, "image", 4, F.TYPE_BYTES, oneof=0)
     add(v, "histo", 5, F.TYPE_BYTES, oneof=0)
     add(v, "audio", 6, F.TYPE_BYTES, oneof=0)
+    add(v, "node_name", 7, F.TYPE_BYTES)
     add(v, "tensor", 8, F.TYPE_BYTES, oneof=0)
     add(v, "metadata", 9, F.TYPE_BYTES)
     pool = descriptor_pool.DescriptorPool()
@@ -817,6 +818,8 @@ class _Decoder:
                         wt = ev.wall_time
                         for v in ev.summary.value:
                             tb = v.tag
+                            if not tb and v.node_name and v.WhichOneof("value") == "tensor":
+                                tb = v.node_name  # TF1's first TensorSummary op named its values so, as TensorBoard reads
                             tag = tag_str.get(tb)
                             if tag is None:
                                 tag = tag_str[tb] = _tag_name(tb)

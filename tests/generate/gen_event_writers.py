@@ -413,10 +413,13 @@ def gen_tf1_extra(logdir: str) -> None:
         tf.compat.v1.summary.tensor_summary("matrix", t, summary_description="a 2x2 tensor")
         tf.compat.v1.summary.scalar("loss", tf.constant(0.25))
         merged = tf.compat.v1.summary.merge_all()
+        # the first tensor summary op: its value has a node_name and no tag (TensorBoard uses the name)
+        old_style = tf.raw_ops.TensorSummary(tensor=t, name="old_style")
         fw = tf.compat.v1.summary.FileWriter(logdir)  # no graph event: only the meta graph below
         with tf.compat.v1.Session(graph=g) as sess:
             for step in range(2):
                 fw.add_summary(sess.run(merged), step)
+            fw.add_summary(sess.run(old_style), 1)
         fw.add_meta_graph(tf.compat.v1.train.export_meta_graph(graph=g), global_step=2)
         s = tf.compat.v1.Summary()
         s.value.add(tag="hand/scalar", simple_value=7.0)
@@ -503,6 +506,7 @@ def tensorboard_view(logdir: str, npz: dict, prefix: str = "", purge: bool = Fal
     """What TensorBoard's ``EventAccumulator`` reads from each run of ``logdir``
     (``purge``: with its ``purge_orphaned_data``, which hides what restarts re-ran)."""
     from tensorboard.backend.event_processing import plugin_event_accumulator as pea
+    from tensorboard.compat.proto import summary_pb2
     from tensorboard.util import tensor_util
 
     view = {}
@@ -518,7 +522,8 @@ def tensorboard_view(logdir: str, npz: dict, prefix: str = "", purge: bool = Fal
         if out["graph"]:
             out["graph_nodes"] = [n.name for n in acc.Graph().node]
         for tag in sorted(tags[pea.TENSORS]):
-            md = acc.SummaryMetadata(tag)
+            # a value that never carried metadata (TF1's first TensorSummary op) has none
+            md = acc.SummaryMetadata(tag) if tag in acc.summary_metadata else summary_pb2.SummaryMetadata()
             events = []
             for j, te in enumerate(acc.Tensors(tag)):
                 key = f"{prefix}{run}/{tag}/{j}"
