@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from cli_helpers import SCAN, run_cli, run_cli_json
+from cli_helpers import DATA, SCAN, run_cli, run_cli_json
 
 EXPECTED = json.loads((SCAN / "expected.json").read_text())["fixtures"]
 HIDDEN = {  # fixture -> ops that must be found at high severity or above
@@ -89,6 +89,41 @@ def test_saver_found_through_saver_def_is_info(capsys):
     sev = {f["location"]["node"]: f["severity"] for f in doc["findings"] if f["op"] in SAVER}
     assert sev["save_1/SaveV2"] == "info"  # the Builder's saver, named by saver_def
     assert sev["save/SaveV2"] == "low"  # a second tf.train.Saver, recognized by its scope only
+
+
+def test_extra_save_op_in_the_saver_scope_with_a_constant_path_behind_an_identity(tmp_path, capsys):
+    # found by a compatibility hunt: a SaveV2 added to the saver's scope, its path a Const seen
+    # through an Identity and run by restore_all, wrote files when TF restored (was info)
+    from tfformats.proto import pb
+
+    meta = pb.MetaGraphDef.FromString((SCAN / "tf1_model.meta").read_bytes())
+    scope = meta.saver_def.filename_tensor_name.split("/", 1)[0]
+    g = meta.graph_def
+
+    def add(name, op, inputs=(), value=None):
+        n = g.node.add()
+        n.name, n.op = f"{scope}/{name}", op
+        n.input.extend(inputs)
+        if value is not None:
+            n.attr["dtype"].type = 7
+            n.attr["value"].tensor.dtype = 7
+            n.attr["value"].tensor.string_val.extend(value)
+        return n
+
+    add("evil_path", "Const", value=[b"/tmp/somewhere/pwned"])
+    add("evil_path_id", "Identity", [f"{scope}/evil_path"])
+    add("evil_names", "Const", value=[b"x"])
+    add("evil_slices", "Const", value=[b""])
+    add("evil_save", "SaveV2", [f"{scope}/evil_path_id", f"{scope}/evil_names", f"{scope}/evil_slices", f"{scope}/evil_names"])
+    restore = next(n for n in g.node if n.name == meta.saver_def.restore_op_name)
+    restore.input.append(f"^{scope}/evil_save")
+    p = tmp_path / "evil.meta"
+    p.write_bytes(meta.SerializeToString())
+    code, doc = scan(capsys, p)
+    [f] = [f for f in doc["findings"] if f["location"]["node"].endswith("evil_save")]
+    assert code == 1 and f["severity"] == "high" and "/tmp/somewhere/pwned" in f["why"]
+    # the saver's own ops stay info
+    assert {f["severity"] for f in doc["findings"] if f["op"] in SAVER and "evil" not in f["location"]["node"]} == {"info"}
 
 
 def test_fail_on_and_min_severity(capsys):
@@ -411,3 +446,104 @@ def test_method_reached_only_through_the_object_graph(capsys):
     assert {f["location"]["function"] for f in writes} == {e["function"] for e in EXPECTED["write_file_fn"] if e["op"] == "WriteFile"}
     [method] = [f for f in writes if all(c.startswith("object_graph") for c in f["location"].get("called_from", ["x"]))]
     assert method["severity"] == "high"
+
+
+def _graph_bytes() -> bytes:
+    from google.protobuf import text_format
+
+    from tfformats.proto import pb, pool
+
+    g = pb.GraphDef()
+    text_format.Parse((SCAN / "hidden_write.pbtxt").read_text(), g, descriptor_pool=pool())
+    return g.SerializeToString()
+
+
+def _unknown_field(payload: bytes, field: int) -> bytes:
+    from tfformats._io.varint import encode
+
+    return encode(field << 3 | 2) + encode(len(payload)) + payload
+
+
+def test_graph_disguised_as_a_data_file_is_scanned_as_a_graph(tmp_path, capsys):
+    # found by a compatibility hunt: a GraphDef with unknown fields (which TensorFlow's parser
+    # skips) that end in the table magic, or put an HDF5 superblock at offset 512, was detected
+    # as a checkpoint or Keras file and passed scan; TF imported and ran it
+    import struct
+
+    base = _graph_bytes()
+    magic = struct.pack("<Q", 0xDB4775248B80FB57)
+    as_table = base + _unknown_field(b"x" * 40 + magic, 1000)
+    sig = (b"\x89HDF\r\n\x1a\n" + bytes([0, 0, 0, 0, 0, 8, 8, 0]) + b"\x04\x00\x10\x00" + bytes(4)
+           + struct.pack("<QQQQ", 0, 2**64 - 1, 1 << 40, 2**64 - 1) + bytes(64))
+    head = len(_unknown_field(sig, 1000)) - len(sig)
+    at = 512  # HDF5 looks for its superblock at 0, 512, 1024, 2048...
+    while at < len(base) + head + 8:
+        at *= 2
+    need = at - len(base) - head
+    pad = next(_unknown_field(b"p" * n, 1001) for n in range(need, 0, -1) if len(_unknown_field(b"p" * n, 1001)) == need)
+    as_h5 = base + pad + _unknown_field(sig, 1000)
+    assert as_h5[at:at + 8] == b"\x89HDF\r\n\x1a\n"
+    for name, data, kind in (("t.pb", as_table, "checkpoint_v1"), ("h.pb", as_h5, "keras_h5")):
+        p = tmp_path / name
+        p.write_bytes(data)
+        code, doc = scan(capsys, p)
+        assert doc["kind"] == kind and code == 1
+        rules = {(f["rule"], f["op"]) for f in doc["findings"] if f["severity"] == "high"}
+        assert ("disguised", None) in rules and ("file-write", "WriteFile") in rules, doc["findings"]
+
+
+def test_real_data_files_are_not_taken_for_graphs(capsys):
+    for path in (DATA / "records" / "examples.none.tfrecord", SCAN / "tfk_weights.h5",
+                 DATA / "checkpoints" / "tf1_steps" / "model.ckpt-3.data-00000-of-00001"):
+        code, doc = scan(capsys, path)
+        assert code == 0 and not [f for f in doc["findings"] if f["rule"] == "disguised"], path
+
+
+def test_graphs_beside_a_checkpoint_are_scanned(tmp_path, capsys):
+    # found by a compatibility hunt: scanning a TF1 training folder (or its checkpoint prefix) said
+    # "nothing in it can run code" while its .meta, which TF1 restores with, held risky ops
+    src = DATA / "checkpoints" / "tf1_steps"
+    d = tmp_path / "train"
+    shutil.copytree(src, d)
+    code, doc = scan(capsys, d / "model.ckpt-3")
+    assert doc["scanned"].get("graphs") == 1
+    assert any(f["rule"] == "beside-checkpoint" and f["location"]["file"].endswith("model.ckpt-3.meta")
+               for f in doc["findings"])
+    (d / "graph.pb").write_bytes(_graph_bytes())  # an Estimator-style graph file with a hidden WriteFile
+    code, doc = scan(capsys, d)
+    assert code == 1 and any(f["op"] == "WriteFile" and f["location"]["file"].endswith("graph.pb") for f in doc["findings"])
+
+
+def test_deeply_nested_text_graph_is_an_input_error(tmp_path, capsys):
+    depth = 400
+    txt = ('node { name: "n" op: "PartitionedCall" attr { key: "f" value { func { '
+           + 'name: "g" attr { key: "a" value { func { ' * depth + 'name: "h"' + " } } }" * depth + " } } } }\n")
+    p = tmp_path / "deep.pbtxt"
+    p.write_text(txt)
+    for cmd in ("info", "scan", "verify"):
+        code, out, err = run_cli(capsys, cmd, p)
+        assert code == 3 and "nested too deeply" in err, (cmd, err)
+
+
+def test_empty_graph_and_damaged_frozen_graph_detection(tmp_path, capsys):
+    from tfformats.proto import pb
+
+    g = pb.GraphDef()
+    g.versions.producer = 2474
+    p = tmp_path / "empty.pb"
+    p.write_bytes(g.SerializeToString())  # what tf.io.write_graph writes for an empty graph
+    code, doc = run_cli_json(capsys, "info", p)
+    assert code == 0 and doc["kind"] == "graph_def"
+    g.library.SetInParent()  # an empty library field, as frozen graphs carry: still a GraphDef
+    p.write_bytes(g.SerializeToString())
+    code, doc = run_cli_json(capsys, "info", p)
+    assert code == 0 and doc["kind"] == "graph_def"
+    # a frozen graph with a byte broken inside a node name: no longer a GraphDef, and not a
+    # SavedModel either (its library field once read as one, and verify said OK)
+    data = bytearray((DATA / "graphs" / "tf1_cflow_v1" / "frozen.pb").read_bytes())
+    at = data.index(b"\x0a", 4) + 4
+    data[at] = 0xFF
+    bad = tmp_path / "bad.pb"
+    bad.write_bytes(bytes(data))
+    code, out, err = run_cli(capsys, "verify", bad)
+    assert code != 0 and "OK" not in out

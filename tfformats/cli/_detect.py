@@ -331,6 +331,8 @@ def parse_graph_message(data: bytes, *, path: str, hint: str | None = None):
             text_format.Parse(text, msg, descriptor_pool=pool(), allow_unknown_field=False)
         except text_format.ParseError as exc:
             raise DataLossError(f"cannot parse text-format {name}: {exc}", path=path) from None
+        except RecursionError:  # TensorFlow's own text parser gives up on these too
+            raise DataLossError(f"cannot parse text-format {name}: messages nested too deeply", path=path) from None
         return name, msg, "text"
     order = ["GraphDef", "MetaGraphDef", "SavedModel"]
     if data[:1] == b"\x08":
@@ -344,7 +346,7 @@ def parse_graph_message(data: bytes, *, path: str, hint: str | None = None):
             msg = cls.FromString(data)
         except Exception:
             continue
-        if name == "GraphDef" and _sane_graph(msg):
+        if name == "GraphDef" and (_sane_graph(msg) or _empty_graph(msg, data)):
             return name, msg, "binary"
         if name == "MetaGraphDef" and (len(msg.graph_def.node) or msg.HasField("meta_info_def")) and _sane_graph(
             msg.graph_def
@@ -352,9 +354,20 @@ def parse_graph_message(data: bytes, *, path: str, hint: str | None = None):
             return name, msg, "binary"
         if name == "SavedModel" and len(msg.meta_graphs) and all(
             _sane_graph(m.graph_def) or not len(m.graph_def.node) for m in msg.meta_graphs
-        ):
+        ) and (msg.saved_model_schema_version or any(
+            len(m.graph_def.node) or m.HasField("meta_info_def") for m in msg.meta_graphs
+        )):
+            # TensorFlow always writes the schema version; without it and without any graph, the
+            # bytes are more likely something else (a GraphDef's library field reads as meta_graphs)
             return name, msg, "binary"
     return None, None, None
+
+
+def _empty_graph(g, data: bytes) -> bool:
+    """A GraphDef without nodes or functions, as ``tf.io.write_graph`` writes an empty graph:
+    ``versions`` (and maybe an empty ``library``), nothing else."""
+    return (not len(g.node) and not len(g.library.function) and (g.HasField("versions") or g.HasField("library"))
+            and g.ByteSize() == len(data))
 
 
 def is_frozen(graph_def) -> bool:

@@ -198,8 +198,9 @@ class Scanner:
                     calls[fname].add(callee)
         # Which functions belong to the checkpoint saver
         saver_fns, saver_scope, saver_strength, shared = set(), None, None, set()
+        saver_file = None
         if saver:
-            names, scope = saver
+            names, scope, saver_file = saver
             saver_scope = scope
             saver_strength = "info"
             roots = set()
@@ -215,7 +216,7 @@ class Scanner:
                     others.update(fn for _, fn in _callees(n, library))
             shared = _closure(others, calls)
             saver_fns = _closure(roots, calls) - shared
-        top_consts = {n.name: n for n in graph.node if n.op == "Const"}
+        top_nodes = {n.name: n for n in graph.node}
         pending_before = len(self._pending_dfg)
         resolver = _Resolver(graph, library)
         for n in graph.node:
@@ -226,8 +227,8 @@ class Scanner:
                     in_saver = "info"
                 elif _SAVER_SCOPE.match(n.name):
                     in_saver = "low"
-            self.check_node(n, consts=top_consts, library=library, file=file, meta_graph=meta_graph, function=None,
-                            nested_in=nested_in, depth=depth, in_saver=in_saver, assets=assets)
+            self.check_node(n, nodes=top_nodes, library=library, file=file, meta_graph=meta_graph, function=None,
+                            nested_in=nested_in, depth=depth, in_saver=in_saver, assets=assets, saver_file=saver_file)
         for fname, f in library.items():
             self.stats["functions"] += 1
             in_saver = None
@@ -235,11 +236,11 @@ class Scanner:
                 in_saver = saver_strength
             elif _TRACED_SAVER_FN.match(fname) and fname not in shared:
                 in_saver = "low"
-            consts = {n.name: n for n in f.node_def if n.op == "Const"}
+            body = {n.name: n for n in f.node_def}
             cf = sorted(set(callers.get(fname, [])))[:10]
             for n in f.node_def:
                 self.stats["nodes"] += 1
-                self.check_node(n, consts=consts, library=library, file=file, meta_graph=meta_graph, function=fname,
+                self.check_node(n, nodes=body, library=library, file=file, meta_graph=meta_graph, function=fname,
                                 nested_in=nested_in, depth=depth, in_saver=in_saver if n.op in SAVER_OPS else None,
                                 called_from=cf)
             if self.bar is not None:
@@ -266,18 +267,28 @@ class Scanner:
                                   function=loc.get("function"), node=n.name, op=n.op,
                                   nested_in=loc.get("nested_in") or [], depth=depth)
 
-    def check_node(self, n, *, consts, library, file, meta_graph, function, nested_in, depth, in_saver, called_from=None,
-                   assets=None):
+    def check_node(self, n, *, nodes, library, file, meta_graph, function, nested_in, depth, in_saver, called_from=None,
+                   assets=None, saver_file=None):
         op = n.op
         loc = dict(file=file, meta_graph=meta_graph, function=function, node=n.name, nested_in=list(nested_in) or None,
                    called_from=called_from or None)
         rule = RULES.get(op)
         if rule is not None:
             severity, category, why = rule
-            path = _const_path(n, consts, PATH_INPUT.get(op))
+            src = _path_sources(n, PATH_INPUT.get(op), nodes, saver_file)
+            path = None
+            if src is not None and src.consts and not src.fed and not src.saver:
+                path = src.consts[0] if len(src.consts) == 1 else " + ".join(repr(c) for c in src.consts)[:200]
             severity, category, why, skip = _refine(op, n, severity, category, why, path)
-            if in_saver is not None and path is not None:
-                in_saver = None  # a saver gets its path at run time; a constant path is someone else's
+            if in_saver is not None and src is not None:
+                # the saver gets its path at run time, through its filename tensor (or, traced in a
+                # function, an argument); a path made of constants alone is someone else's
+                if saver_file is not None and function is None and in_saver == "info":
+                    own = src.saver  # the saver saver_def names: fed through its filename tensor
+                else:
+                    own = src.fed
+                if not own or any(".." in c.replace("\\", "/").split("/") for c in src.consts):
+                    in_saver = None
             if in_saver is not None:
                 severity = in_saver
                 category = "saver"
@@ -804,7 +815,7 @@ def _saver_nodes(meta):
         return None
     scopes = {n.rsplit("/", 1)[0] for n in names if "/" in n}
     scope = scopes.pop() if len(scopes) == 1 else None
-    return names, scope
+    return names, scope, sd.filename_tensor_name.split(":", 1)[0] or None
 
 
 def _meta_assets(meta) -> list[tuple[str, str]]:
@@ -831,24 +842,59 @@ def _asset_input(node, index, assets):
     return assets.get(node.input[index].lstrip("^").split(":", 1)[0])
 
 
-def _const_path(node, consts, index):
-    """The constant string fed to input ``index`` of ``node``, if it is a Const."""
+class _Sources:
+    """Where a path input comes from: constant strings met, whether something fed at run time
+    (a placeholder, a function argument) takes part, and whether the saver's filename tensor does."""
+
+    __slots__ = ("consts", "fed", "saver")
+
+    def __init__(self) -> None:
+        self.consts: list = []
+        self.fed = False
+        self.saver = False
+
+
+_FED_OPS = frozenset({"Placeholder", "PlaceholderV2", "PlaceholderWithDefault", "_Arg", "_DeviceArg"})
+
+
+def _path_sources(node, index, nodes, saver_file=None, limit: int = 256):
+    """What input ``index`` of ``node`` is computed from, following every data input back.
+
+    Stops at constants (their string values are collected), at placeholders
+    and function arguments (names that are no node of ``nodes``), and at the
+    saver's filename tensor ``saver_file``.  A ``PlaceholderWithDefault`` is
+    both fed and followed into its default.  ``None`` when the op has no
+    such input.
+    """
     if index is None or index >= len(node.input):
         return None
-    src = node.input[index]
-    if src.startswith("^"):
-        return None
-    name = src.split(":", 1)[0]
-    c = consts.get(name)
-    if c is None or "value" not in c.attr:
-        return None
-    t = c.attr["value"].tensor
-    if t.dtype != 7:
-        return None
-    vals = list(t.string_val)
-    if len(vals) == 1:
-        return vals[0].decode("utf-8", "backslashreplace")[:200]
-    return None
+    out = _Sources()
+    seen: set = set()
+    todo = [node.input[index]]
+    while todo and len(seen) < limit:
+        ref = todo.pop()
+        if ref.startswith("^"):
+            continue
+        name = ref.split(":", 1)[0]
+        if name in seen:
+            continue
+        seen.add(name)
+        if saver_file is not None and name == saver_file:
+            out.saver = True
+            continue
+        src = nodes.get(name)
+        if src is None:
+            out.fed = True  # a function argument (or a node this graph lacks)
+            continue
+        if src.op == "Const":
+            t = src.attr["value"].tensor if "value" in src.attr else None
+            if t is not None and t.dtype == 7:
+                out.consts.extend(v.decode("utf-8", "backslashreplace")[:200] for v in t.string_val[:4])
+            continue
+        if src.op in _FED_OPS:
+            out.fed = True
+        todo.extend(src.input)
+    return out
 
 
 def _refine(op, node, severity, category, why, path):
@@ -935,7 +981,7 @@ def scan_target(target, *, check_unknown: bool = True, show_progress: bool = Fal
 
 
 def _scan_kind(s: Scanner, target) -> None:
-    from ._detect import graph_message, load_saved_model_proto
+    from ._detect import GRAPH_KINDS, graph_message, load_saved_model_proto
 
     kind = target.kind
     if kind == "saved_model":
@@ -971,8 +1017,140 @@ def _scan_kind(s: Scanner, target) -> None:
         s.scan_keras_h5(target.path)
     elif kind in ("checkpoint", "checkpoint_v1", "tfrecord", "event_file", "log_dir", "keras_sharded"):
         s.stats["data_only"] = 1  # nothing executable in these formats
+        if kind in ("checkpoint", "checkpoint_v1"):
+            _scan_graphs_beside_checkpoint(s, target)
     else:
         raise usage_error(f"{target.given}: 'scan' does not handle {kind}")
+    if kind not in GRAPH_KINDS and kind != "keras_metadata" and os.path.isfile(target.path):
+        _scan_disguised_graph(s, target.path, kind)
+
+
+def _scan_graphs_beside_checkpoint(s: Scanner, target) -> None:
+    """Graph files next to a checkpoint: ``PREFIX.meta`` (TF1's ``import_meta_graph`` loads it
+    before restoring) and, for a directory given, its other ``.meta``/``.pb``/``.pbtxt`` files
+    (an Estimator's ``graph.pbtxt``).  A checkpoint alone runs nothing; these do."""
+    from ._detect import GRAPH_KINDS, detect
+
+    prefix = target.path if target.kind == "checkpoint" else None
+    paths = []
+    if prefix and os.path.isfile(prefix + ".meta"):
+        paths.append(prefix + ".meta")
+    directory = target.details.get("directory")
+    if directory and os.path.isdir(directory):
+        for name in sorted(os.listdir(directory))[:10_000]:
+            full = os.path.join(directory, name)
+            if name.endswith((".meta", ".pb", ".pbtxt")) and full not in paths and os.path.isfile(full):
+                paths.append(full)
+    for path in paths[:50]:
+        try:
+            t = detect(path)
+        except Exception as exc:  # a damaged neighbour: say so, keep going
+            s.add("medium", "unparsable", f"a graph file beside the checkpoint cannot be read ({exc}); not scanned",
+                  file=path)
+            continue
+        if t.kind not in GRAPH_KINDS:
+            continue
+        s.add("info", "beside-checkpoint", "a graph file beside the checkpoint (TF1 code loads the .meta next to the "
+              "checkpoint it restores): scanned", file=path)
+        _scan_kind(s, t)
+
+
+_PROTO_SIZE_LIMIT = 2 << 30  # protobuf refuses larger messages
+
+
+def _scan_disguised_graph(s: Scanner, path: str, kind: str) -> None:
+    """A file detected as something else that TensorFlow would still import as a graph.
+
+    Detection goes by magic numbers and headers, but code that does
+    ``GraphDef.ParseFromString(open(path).read())`` does not look: a valid
+    binary GraphDef/MetaGraphDef/SavedModel can be built to start like a
+    TFRecord or end like a table.  The top-level protobuf fields are walked
+    first (cheap; real data files fail at once), and only a file that walks
+    cleanly to its end is parsed.
+    """
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return
+    if not 0 < size < _PROTO_SIZE_LIMIT or not _wire_walks(path, size):
+        return
+    from ..proto import pb
+
+    with open(path, "rb") as f:
+        data = f.read(size)
+    for name in ("GraphDef", "MetaGraphDef", "SavedModel"):
+        try:
+            msg = getattr(pb, name).FromString(data)
+        except Exception:
+            continue
+        graphs = {"GraphDef": lambda m: [m], "MetaGraphDef": lambda m: [m.graph_def],
+                  "SavedModel": lambda m: [mg.graph_def for mg in m.meta_graphs]}[name](msg)
+        if not any(_plausible_graph(g, s.known) for g in graphs):
+            continue
+        nodes = sum(len(g.node) for g in graphs)
+        functions = sum(len(g.library.function) for g in graphs)
+        s.add("high", "disguised", f"the file, detected as {kind}, is also a valid binary {name} ({nodes} nodes, "
+              f"{functions} functions) that TensorFlow would import: scanned as such", file=path)
+        chain = [f"read as a binary {name}"]
+        if name == "GraphDef":
+            s.scan_graph_def(msg, file=path, nested_in=chain)
+        elif name == "MetaGraphDef":
+            s.scan_meta_graph(msg, file=path, tags=None, nested_in=chain)
+        else:
+            for m in msg.meta_graphs:
+                s.scan_meta_graph(m, file=path, tags=",".join(m.meta_info_def.tags), nested_in=chain)
+
+
+def _wire_walks(path: str, size: int, max_fields: int = 5_000_000) -> bool:
+    """Whether the file is a well-formed sequence of protobuf fields from start to end
+    (groups balanced), reading only field headers."""
+    stack: list = []
+    with open(path, "rb") as f:
+        pos = 0
+        for _ in range(max_fields):
+            if pos == size:
+                return not stack
+            f.seek(pos)
+            head = f.read(20)
+            tag, n = _varint_prefix(head)
+            if n == 0 or tag > 0xFFFFFFFF or tag >> 3 == 0:
+                return False
+            pos += n
+            wire = tag & 7
+            if wire == 0:
+                _, m = _varint_prefix(head[n:])
+                if m == 0:
+                    return False
+                pos += m
+            elif wire == 1:
+                pos += 8
+            elif wire == 5:
+                pos += 4
+            elif wire == 2:
+                length, m = _varint_prefix(head[n:])
+                if m == 0:
+                    return False
+                pos += m + length
+            elif wire == 3:
+                stack.append(tag >> 3)
+            elif wire == 4:
+                if not stack or stack.pop() != tag >> 3:
+                    return False
+            else:
+                return False
+            if pos > size:
+                return False
+    return False
+
+
+def _varint_prefix(b: bytes) -> tuple[int, int]:
+    """``(value, bytes used)`` of the varint at the start of ``b``; ``(0, 0)`` if malformed."""
+    v = 0
+    for i, c in enumerate(b[:10]):
+        v |= (c & 0x7F) << (7 * i)
+        if c < 0x80:
+            return v, i + 1
+    return 0, 0
 
 
 def _scan_sibling_saved_models(s: Scanner, directory: str, main: str) -> None:
@@ -1041,7 +1219,7 @@ def _print_human(target, scanner, findings, counts, fail, args) -> None:
 
     st = scanner.stats
     write(f"{target.describe()}: {target.given}")
-    if st.get("data_only"):
+    if st.get("data_only") and not st.get("graphs"):
         write("a data-only format: nothing in it can run code")
     else:
         parts = [f"{st.get(k, 0):,} {label}" for k, label in (
