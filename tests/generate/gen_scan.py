@@ -13,7 +13,9 @@ Writes, with real TensorFlow:
 - ``tf1_model.meta`` and ``tf1_saved_model/``: clean TF1 graphs with a Saver
   (SaveV2/RestoreV2 in the saver's own scope);
 - clean models: ``clean_module`` (tf.Module), ``clean_keras`` (tf_keras
-  SavedModel with keras_metadata.pb), ``frozen_clean.pb``;
+  SavedModel with keras_metadata.pb), ``frozen_clean.pb``; vocabulary assets:
+  ``vocab_table`` (a tf.Module's text-file table) and ``tfk_vocab`` (a tf_keras
+  StringLookup given a file path);
 - Keras: ``keras_lambda`` (tf_keras SavedModel with a Lambda layer) and
   ``lambda.keras`` (Keras 3 archive with a Lambda layer);
 - ``dataset_graph_encoded``: DatasetFromGraph fed a graph that is base64 (joined
@@ -377,6 +379,37 @@ def save_keras():
     lam.save(fresh("keras_lambda"), save_format="tf")
 
 
+def save_vocab_tables():
+    """Vocabulary files as TF2 SavedModels ship them: a tf.Module's StaticHashTable from a
+    TextFileInitializer (``vocab_table``) and a tf_keras StringLookup given a file path
+    (``tfk_vocab``, with keras_metadata.pb).  The file becomes an asset; the initializer
+    function gets its path through an argument fed from a variable holding the asset path."""
+    import tempfile
+
+    import tf_keras as keras
+
+    with tempfile.TemporaryDirectory() as tmp:
+        vocab = os.path.join(tmp, "vocab.txt")
+        with open(vocab, "w") as f:
+            f.write("a\nb\nc\n")
+
+        class M(tf.Module):
+            def __init__(self):
+                init = tf.lookup.TextFileInitializer(vocab, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
+                                                     tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER)
+                self.table = tf.lookup.StaticHashTable(init, -1)
+
+            @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+            def serve(self, x):
+                return self.table.lookup(x)
+
+        m = M()
+        tf.saved_model.save(m, fresh("vocab_table"), signatures={"serving_default": m.serve})
+        inp = keras.Input((1,), dtype="string")
+        model = keras.Model(inp, keras.layers.StringLookup(vocabulary=vocab, name="look")(inp))
+        model.save(fresh("tfk_vocab"), save_format="tf")
+
+
 def save_keras3_lambda():
     import keras
 
@@ -631,6 +664,7 @@ FIXTURES = {
     "tf1": write_tf1,
     "clean_module": save_clean_module,
     "keras": save_keras,
+    "vocab": save_vocab_tables,
     "lambda.keras": save_keras3_lambda,
     "dataset_graph_encoded": save_dataset_graph_encoded,
     "while_body": save_while_body,

@@ -139,6 +139,7 @@ class Scanner:
         self._nested_seen: set[bytes] = set()  # digests of nested graphs already scanned
         self.bar = None  # a progress bar, updated once per function scanned
         self._pending_dfg: list = []  # DatasetFromGraph nodes of the graphs being scanned
+        self._in_saved_model = False  # Keras configs being scanned belong to a SavedModel
 
     def add(self, severity, rule, why, op=None, **location) -> None:
         loc = {k: v for k, v in location.items() if v not in (None, [], "")}
@@ -238,9 +239,10 @@ class Scanner:
                 in_saver = "low"
             body = {n.name: n for n in f.node_def}
             cf = sorted(set(callers.get(fname, [])))[:10]
+            arg_assets = _arg_assets(f, fname, graph, top_nodes, assets) if assets else None
             for n in f.node_def:
                 self.stats["nodes"] += 1
-                self.check_node(n, nodes=body, library=library, file=file, meta_graph=meta_graph, function=fname,
+                self.check_node(n, nodes=body, library=library, assets=arg_assets, file=file, meta_graph=meta_graph, function=fname,
                                 nested_in=nested_in, depth=depth, in_saver=in_saver if n.op in SAVER_OPS else None,
                                 called_from=cf)
             if self.bar is not None:
@@ -431,8 +433,15 @@ class Scanner:
                          "model is loaded (outside this file, not scanned)", "TFSMLayer", file=file, detail=label)
             elif cls in ("StringLookup", "IntegerLookup", "IndexLookup", "TextVectorization") and isinstance(cfg, dict) \
                     and isinstance(cfg.get("vocabulary"), str):
-                self.add("high", "file-read", f"Keras {cls} reads its vocabulary from the file {cfg['vocabulary']!r} "
-                         "(outside the archive) when the model is loaded", cls, file=file, detail=label)
+                if self._in_saved_model:
+                    # tf.keras loads a SavedModel's lookup tables from its assets/ copy of the file
+                    self.add("low", "file-read", f"Keras {cls} names the vocabulary file {cfg['vocabulary']!r}; loading "
+                             "the SavedModel uses its assets/ copy, only a model rebuilt from this config alone reads "
+                             "the path", cls, file=file, detail=label)
+                else:
+                    self.add("high", "file-read", f"Keras {cls} reads its vocabulary from the file "
+                             f"{cfg['vocabulary']!r} (outside the archive) when the model is loaded", cls, file=file,
+                             detail=label)
             elif cls == "TorchModuleWrapper" and isinstance(cfg, dict) and cfg.get("module") is not None:
                 self.add("critical", "code-execution", "Keras TorchModuleWrapper: its config holds a torch.load() "
                          "pickle, which runs code when unpickled", cls, file=file, detail=label)
@@ -836,10 +845,53 @@ def _meta_assets(meta) -> list[tuple[str, str]]:
 
 
 def _asset_input(node, index, assets):
-    """The asset filename when input ``index`` is an asset tensor of the meta graph."""
+    """The asset filename when input ``index`` is an asset tensor of the meta graph (or, in a
+    function, an argument every top-level caller feeds from one)."""
     if not assets or index is None or index >= len(node.input):
         return None
     return assets.get(node.input[index].lstrip("^").split(":", 1)[0])
+
+
+def _arg_assets(f, fname, graph, top_nodes, assets) -> dict:
+    """``{argument name: asset filename}`` for the arguments of function ``fname`` that every
+    top-level call feeds from an asset tensor.
+
+    In a TF2 SavedModel a vocabulary reaches its table initializer so: the asset placeholder is
+    assigned to a variable, read (``ReadVariableOp``) and passed to the initializer function.
+    """
+    calls = [n for n in graph.node if "f" in n.attr and n.attr["f"].func.name == fname]
+    if not calls:
+        return {}
+    assigns: dict = {}  # variable handle -> values assigned to it
+    for n in graph.node:
+        if n.op in ("AssignVariableOp", "Assign") and len(n.input) >= 2:
+            assigns.setdefault(n.input[0].split(":", 1)[0], []).append(n.input[1])
+    out = {}
+    for i, arg in enumerate(f.signature.input_arg):
+        found = {_asset_behind(c.input[i], top_nodes, assets, assigns) if i < len(c.input) else None for c in calls}
+        if len(found) == 1 and None not in found:
+            out[arg.name] = found.pop()
+    return out
+
+
+def _asset_behind(ref: str, nodes, assets, assigns, limit: int = 64):
+    """The asset filename ``ref`` carries (through identities and a variable it was assigned to), if any."""
+    todo, seen = [ref], set()
+    while todo and len(seen) < limit:
+        name = todo.pop().lstrip("^").split(":", 1)[0]
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in assets:
+            return assets[name]
+        n = nodes.get(name)
+        if n is None:
+            continue
+        if n.op in ("Identity", "IdentityN", "Snapshot", "ReadVariableOp") and n.input:
+            todo.append(n.input[0])
+        elif n.op in ("VarHandleOp", "VariableV2", "Variable"):
+            todo.extend(assigns.get(name, []))
+    return None
 
 
 class _Sources:
@@ -985,6 +1037,7 @@ def _scan_kind(s: Scanner, target) -> None:
 
     kind = target.kind
     if kind == "saved_model":
+        s._in_saved_model = True
         main = target.details.get("file", "saved_model.pb")
         file = os.path.join(target.path, main)
         sm = load_saved_model_proto(target)
