@@ -93,7 +93,9 @@ class GraphSummary:
         function_count, function_node_count: int;  function_op_histogram: {op: count}
         functions_called: [str];  missing_functions: [str];  recursive_functions: [str]
         nested_graph_count: int;  nested_op_histogram: {op: count}
-        is_frozen: bool;  problems: [str]
+        is_frozen: bool  (no variables, no resource inputs, and a numeric constant of
+                          more than one element: weights held as constants)
+        problems: [str]
 
     Shapes use null for unknown dimensions and for unknown rank.
     """
@@ -126,11 +128,19 @@ class GraphSummary:
     nested_graph_count: int = 0
     nested_op_histogram: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    _weight_constants: int = field(default=0, repr=False)  # numeric constants of more than one element
+    _resource_inputs: int = field(default=0, repr=False)  # placeholders of resources (captured variables)
 
     @property
     def is_frozen(self) -> bool:
-        """No variables, and weights held as constants."""
-        return not self.variables and self.constant_count > 0 and self.kind != "SavedModel"
+        """No variables, and weights held as constants.
+
+        A traced function's graph (``get_concrete_function().graph``) has no
+        variable ops either, but reads its variables through resource
+        placeholders and holds only scalar constants: not frozen.
+        """
+        return (not self.variables and self._weight_constants > 0 and not self._resource_inputs
+                and self.kind != "SavedModel")
 
     @property
     def all_ops(self) -> set[str]:
@@ -464,6 +474,8 @@ def summarize_graph(
                 s.constant_bytes += k * d.itemsize
                 if d.enum != _dt.DT_BOOL:
                     numeric_const_elements += k
+                    if k > 1:
+                        s._weight_constants += 1
             elif d.enum == _dt.DT_STRING:
                 s.constant_bytes += sum(len(v) for v in t.string_val) + len(t.tensor_content)
             if "dtype" in n.attr and _dt.base_enum(n.attr["dtype"].type) != _dt.base_enum(t.dtype):
@@ -471,6 +483,8 @@ def summarize_graph(
                     f"Const node {n.name!r}: dtype attribute {_dt.name_of(n.attr['dtype'].type)} "
                     f"but value is {_dt.name_of(t.dtype)}"
                 )
+    s._resource_inputs = sum(1 for n in nodes if n.op in PLACEHOLDER_OPS and "dtype" in n.attr
+                             and _dt.base_enum(n.attr["dtype"].type) == _dt.DT_RESOURCE)
     # the weights: variables when there are any, else (frozen graphs) numeric constants
     s.parameter_count = numeric_var_elements if s.variables else numeric_const_elements
 
