@@ -284,3 +284,14 @@ def test_public_names():
                  "freeze_graph", "iter_nodes", "load_saved_model", "SavedModel", "freeze_saved_model"):
         assert name in tfformats.__all__
         assert getattr(tfformats, name) is not None
+
+
+def test_a_traced_functions_graph_is_not_called_frozen():
+    # found by a compatibility hunt: a concrete function's graph (written by TF 2.21 with
+    # tf.io.write_graph) has no variable ops and holds constants, but reads its variable
+    # through a resource placeholder: it is not a frozen graph
+    s = tfformats.summarize_graph(require_data("graphs/traced_fn.pb"))
+    assert s.kind == "GraphDef" and not s.is_frozen and not s.variables
+    assert s.op_histogram["ReadVariableOp"] == 1
+    frozen = tfformats.summarize_graph(require_data("graphs/tf1_mlp/frozen.pb"))
+    assert frozen.kind == "frozen GraphDef" and frozen.is_frozen

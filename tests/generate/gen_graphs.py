@@ -897,6 +897,23 @@ def fingerprints(report):
                 pass
 
 
+def gen_traced():
+    """``traced_fn.pb``: the graph of a tf.function's concrete function, as people write it with
+    ``tf.io.write_graph(f.get_concrete_function().graph.as_graph_def(), ...)``: no variable ops,
+    the variable read through a resource placeholder, a loop counter and scalars as constants."""
+    v = tf.Variable([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+    def f(x):
+        y = tf.matmul(x, v)
+        for _ in tf.range(3):
+            y = y * 0.5
+        return y
+
+    g = f.get_concrete_function().graph.as_graph_def()
+    tf.io.write_graph(g, GRAPHS, "traced_fn.pb", as_text=False)
+
+
 def main():
     os.makedirs(GRAPHS, exist_ok=True)
     os.makedirs(SAVED, exist_ok=True)
@@ -908,6 +925,8 @@ def main():
         gen_consts(graph_report)
         graph_report["tensorflow_version"] = tf.__version__
         dump_json(graph_report, os.path.join(GRAPHS, "report.json"))
+    if not which or "traced" in which:
+        gen_traced()
     if not which or "control_flow" in which:
         cf_report = {}
         gen_cflow("tf1_cflow_v1", v2=False, report=cf_report)
