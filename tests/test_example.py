@@ -529,3 +529,13 @@ def test_a_feature_with_no_list_set_reads_as_absent():
         got = tfe.decode_examples(recs, spec)
         assert got["x"].tolist() == [5] * len(recs)
     assert tfe.decode_example(empty, spec)["x"].tolist() == tfe.decode_example(absent, spec)["x"].tolist() == 5
+
+
+def test_an_empty_default_is_no_default():
+    # TensorFlow's FixedLenFeature takes default_value=[] for "no default": the feature is required
+    rec = tfe.encode_example({"other": [1]})
+    with pytest.raises(InvalidArgumentError, match="no default"):
+        tfe.decode_example(rec, {"x": tfe.FeatureSpec("int64", (0,), default=[])})
+    with pytest.raises(InvalidArgumentError, match="record 0"):
+        tfe.decode_examples([rec], {"x": tfe.FeatureSpec("int64", (0,), default=[])})
+    assert tfe.decode_example(rec, {"x": tfe.FeatureSpec("int64", (2,), default=[7, 8])})["x"].tolist() == [7, 8]

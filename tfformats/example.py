@@ -733,7 +733,7 @@ def _missing(spec: Optional[FeatureSpec], name, index):
         return None
     if spec.shape is None:
         return np.empty(0, spec.dtype)
-    if spec.default is None:
+    if spec.default is None or np.size(spec.default) == 0:  # TF takes default_value=[] for none
         raise InvalidArgumentError("feature missing and the schema gives no default", entry=_entry(index, name))
     return _default_array(spec, name)
 
@@ -1081,7 +1081,7 @@ def _assemble(col: _Column, name, spec: Optional[FeatureSpec], first_index: int)
         size = spec.size
         missing = ~col.present
         if missing.any():
-            if spec.default is None:
+            if spec.default is None or np.size(spec.default) == 0:
                 i = int(np.flatnonzero(missing)[0])
                 raise InvalidArgumentError(
                     "feature missing and the schema gives no default", entry=_entry(first_index + i, name)
