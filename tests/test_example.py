@@ -539,3 +539,12 @@ def test_an_empty_default_is_no_default():
     with pytest.raises(InvalidArgumentError, match="record 0"):
         tfe.decode_examples([rec], {"x": tfe.FeatureSpec("int64", (0,), default=[])})
     assert tfe.decode_example(rec, {"x": tfe.FeatureSpec("int64", (2,), default=[7, 8])})["x"].tolist() == [7, 8]
+
+
+def test_schema_code_writes_names_that_are_not_utf8_as_bytes():
+    from tfformats.proto import pb
+
+    e = pb.Example()
+    e.features.feature["zz"].int64_list.value.append(3)
+    rec = e.SerializeToString().replace(b"zz", b"\xff\xfe")
+    assert "b'\\xff\\xfe': tf.io.FixedLenFeature([], tf.int64)" in tfe.infer_schema([rec]).to_tf_code()

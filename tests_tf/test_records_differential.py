@@ -445,3 +445,15 @@ def test_unpacked_int64_list_followed_by_anything_else_is_refused_like_tensorflo
     good = _ld(0x0A, _ld(0x0A, _ld(0x0A, b"a") + _ld(0x12, _ld(0x1A, b"\x08\x05\x08\x06"))))
     want = tf.io.parse_example([good], {"a": tf.io.VarLenFeature(tf.int64)})["a"].values.numpy()
     np.testing.assert_array_equal(tfe.decode_example(good)["a"], want)
+
+
+def test_schema_code_for_a_name_that_is_not_utf8_runs_in_tensorflow():
+    # to_tf_code printed the surrogate-escaped str, which TF cannot convert; TF takes bytes keys
+    e = tf.train.Example()
+    e.features.feature["zz"].int64_list.value.append(3)
+    rec = e.SerializeToString().replace(b"zz", b"\xff\xfe")
+    code = tfe.infer_schema([rec]).to_tf_code()
+    assert "b'\\xff\\xfe'" in code
+    spec = eval(code, {"tf": tf})
+    out = tf.io.parse_example([rec], spec)
+    assert out[b"\xff\xfe"].numpy().tolist() == [3]

@@ -177,6 +177,16 @@ def _loose_key(k: bytes) -> str:
     return k.decode("utf-8", "surrogateescape")
 
 
+def _py_key(name: str) -> str:
+    """``name`` as Python source for TensorFlow: a bytes literal for a name that is not UTF-8
+    (TensorFlow accepts bytes keys; the surrogate-escaped ``str`` would not convert)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return repr(name.encode("utf-8", "surrogateescape"))
+    return repr(name)
+
+
 def _example_features(record, index=None) -> dict:
     """``{name: raw Feature bytes}`` of one serialized Example, accepted as TensorFlow's parser accepts it.
 
@@ -653,7 +663,7 @@ class Schema(Mapping):
         for name, spec in self._specs.items():
             # a feature list some records lack: TensorFlow's parser needs allow_missing=True for it
             missing = sequence and 0 < spec.present < self.num_records
-            lines.append(f"    {name!r}: {spec.to_tf_code(sequence, allow_missing=missing)},")
+            lines.append(f"    {_py_key(name)}: {spec.to_tf_code(sequence, allow_missing=missing)},")
         lines.append("}")
         return "\n".join(lines)
 
