@@ -255,6 +255,7 @@ WRITERS = {
     "pytorch": writers.gen_pytorch,
     "tensorboardx": writers.gen_tensorboardx,
     "tf1_extra": writers.gen_tf1_extra,
+    "tf1_reopen": writers.gen_tf1_reopen,
     "tf2_extra": writers.gen_tf2_extra,
     "keras3": lambda d: writers.gen_keras(d, "keras3"),
     "tf_keras": lambda d: writers.gen_keras(d, "tf_keras"),
@@ -306,7 +307,7 @@ def test_committed_writer_fixtures_agree_with_summary_iterator():
             theirs = [e.SerializeToString() for e in tf.compat.v1.train.summary_iterator(f)]
             assert [e.SerializeToString() for e in tfev.iter_events(f)] == theirs
             n += 1
-    assert n == 12
+    assert n == 14
 
 
 # -- schema inference: the inferred spec is one TensorFlow parses the whole file with ---------------
