@@ -335,6 +335,9 @@ def test_table_module():
     assert t.splitlines() == ["a      n", "x      1", "yyyy  22"]
     assert human_bytes(1023) == "1023 B" and human_bytes(1536) == "1.5 KiB"
     assert struct.calcsize("<Q") == 8
+    # one outsized name overflows its own row instead of widening every row
+    t = table(["name", "dtype"], [["a", "float32"], ["x" * 300, "int64"], ["bb", "float16"]])
+    assert t.splitlines()[1] == "a     float32" and t.splitlines()[2] == "x" * 300 + "  int64"
 
 
 class _TTY(__import__("io").StringIO):

@@ -13,6 +13,9 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in text)
 
 
+MAX_ALIGNED_WIDTH = 80  # cells wider than this do not set their column's width
+
+
 def table(
     headers: Sequence[str],
     rows: Iterable[Sequence[object]],
@@ -35,13 +38,16 @@ def table(
             raise ValueError(f"row has {len(row)} cells, expected {ncol}")
     if align is None:
         align = "".join("r" if rows and all(_numeric(r[i]) for r in rows) else "l" for i in range(ncol))
-    widths = [max([_width(headers[i])] + [_width(r[i]) for r in rows]) for i in range(ncol)]
+    # a column is as wide as its cells, but one outsized cell (a 300-character tensor name) does
+    # not widen every row: it overflows, and only its own row loses alignment
+    widths = [max([_width(headers[i])] + [w for w in (_width(r[i]) for r in rows) if w <= MAX_ALIGNED_WIDTH])
+              for i in range(ncol)]
     sep = " " * gap
 
     def line(cells):
         out = []
         for i, c in enumerate(cells):
-            pad = widths[i] - _width(c)
+            pad = max(widths[i] - _width(c), 0)
             if align[i] == "r":
                 out.append(" " * pad + c)
             elif i == ncol - 1:
