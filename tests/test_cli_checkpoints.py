@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import struct
 
@@ -469,3 +470,83 @@ def test_info_v1_string_sizes_unknown(capsys):
     assert doc["num_bytes"] == sum(v["bytes"] for k, v in doc["dtypes"].items() if k != "string")
     code, out, _ = run_cli(capsys, "info", CKPTS / "v1_single")
     assert [ln.split()[-1] for ln in out.splitlines() if ln.startswith("string ")] == ["?"]
+
+
+def test_diff_compares_big_integers_exactly_and_ml_dtypes_as_numbers(tmp_path, capsys):
+    # found by a CLI hunt: integers above 2**53 were compared as float64 (a changed step counter
+    # was "identical"), and bfloat16/float8 were compared like strings (a file differed from
+    # itself where it held NaN, and --atol had no effect)
+    import ml_dtypes
+
+    import tfformats
+
+    a = tfformats.save_checkpoint(tmp_path / "a", {
+        "big": np.array([2**60, 5], np.int64), "u": np.array([2**63 + 2, 1], np.uint64),
+        "w": np.array([1.0, 2.0, 3.0, np.nan], ml_dtypes.bfloat16), "f8": np.array([0.5, np.nan], ml_dtypes.float8_e4m3fn)})
+    b = tfformats.save_checkpoint(tmp_path / "b", {
+        "big": np.array([2**60 + 1, 5], np.int64), "u": np.array([2**63 + 3, 1], np.uint64),
+        "w": np.array([1.0, 2.0, 3.015625, np.nan], ml_dtypes.bfloat16), "f8": np.array([0.5, np.nan], ml_dtypes.float8_e4m3fn)})
+    code, doc = run_cli_json(capsys, "diff", a, b)
+    rows = {r["name"]: r for r in doc["common"]}
+    assert code == 1 and rows["big"]["status"] == "different" and rows["u"]["status"] == "different"
+    assert rows["big"]["max_abs_diff"] == 1.0 and rows["f8"]["status"] == "identical"
+    assert rows["w"]["status"] == "different" and rows["w"]["max_abs_diff"] == 0.015625
+    code, doc = run_cli_json(capsys, "diff", a, b, "--atol", "0.1")
+    assert {r["name"]: r["status"] for r in doc["common"]}["w"] == "close"
+    code, doc = run_cli_json(capsys, "diff", CKPTS / "dtypes", CKPTS / "dtypes")
+    assert code == 0 and all(r["status"] == "identical" for r in doc["common"])
+
+
+def test_verify_counts_every_error_whatever_max_problems(tmp_path, capsys):
+    # found by a CLI hunt: errors past --max-problems were dropped and verify said OK (exit 0)
+    d = tmp_path / "c"
+    shutil.copytree(SAMPLE, d)
+    with __import__("tfformats").load_checkpoint(d) as r:
+        e = r.backend.entry(KERNEL)
+    _corrupt(d / "model-1.data-00000-of-00001", e.offset + 3, 0x80)
+    code, doc = run_cli_json(capsys, "verify", d)
+    assert code == 1 and not doc["ok"]
+    n = sum(p["severity"] == "error" for p in doc["problems"])
+    code, out, err = run_cli(capsys, "verify", d, "--max-problems", "1")
+    assert code == 1 and "FAILED" in out
+    if n > 1:
+        assert "only the first 1 problems are listed" in out
+    code, out, err = run_cli(capsys, "verify", d, "--max-problems", "0")
+    assert code == 2 and "at least 1" in err
+
+
+def test_show_options_and_statistics_edges(tmp_path, capsys):
+    import ml_dtypes
+
+    import tfformats
+
+    p = tfformats.save_checkpoint(tmp_path / "s", {
+        "bf": np.array([[0.1953125, 0.65625, -0.2314453125, 1.546875]], ml_dtypes.bfloat16),
+        "huge": np.array([1e308, 1e308]), "one": np.array([1.7e308]), "strs": np.array([b"s%d" % i for i in range(50)], object)})
+    code, out, err = run_cli(capsys, "show", p, "bf", "--precision", "2")
+    assert code == 0 and "[[ 0.2 ,  0.66, -0.23,  1.55]]" in out
+    code, out, err = run_cli(capsys, "show", p, "bf", "--precision", "-1")
+    assert code == 2 and "0 or more" in err
+    code, doc = run_cli_json(capsys, "show", p, "huge")
+    assert doc["statistics"]["mean"] == 1e308 and doc["statistics"]["std"] == 0.0
+    code, doc = run_cli_json(capsys, "show", p, "one")
+    assert doc["statistics"]["std"] == 0.0
+    assert "Warning" not in capsys.readouterr().err
+    code, doc = run_cli_json(capsys, "show", p, "strs", "--max-items", "0")
+    assert doc["values"] is None and doc["head"] == []
+    code, out, err = run_cli(capsys, "show", p, "strs", "--max-items", "100")
+    assert "..." not in out.split("values:")[1]
+    code, out, err = run_cli(capsys, "show", p, "strs")
+    assert "..." in out.split("values:")[1]  # strings print 20 by default
+
+
+def test_json_usage_errors_from_argparse_are_documents(capsys):
+    code, out, err = run_cli(capsys, "show", SAMPLE, "x", "--max-items", "x", "--json")
+    assert code == 2 and json.loads(out)["error"]["exit_code"] == 2
+    code, out, err = run_cli(capsys, "diff", SAMPLE, "--json")
+    assert code == 2 and "required" in json.loads(out)["error"]["message"]
+
+
+def test_export_into_a_missing_folder_names_the_folder(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "export", SAMPLE, tmp_path / "nope" / "x.npz")
+    assert code == 2 and f"the folder {tmp_path / 'nope'} does not exist" in err

@@ -38,7 +38,15 @@ Run 'tfformats SUBCOMMAND --help' for examples.  Docs: docs/cli.md"""
 class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error (no usage dump) and exit code 2."""
 
+    json_requested = False  # set by main() when the command line asks for --json
+
     def error(self, message):  # noqa: D401 - argparse API
+        if _Parser.json_requested:  # the error document on stdout, as for errors raised later
+            parts = self.prog.split()
+            command = parts[1] if len(parts) > 1 else "tfformats"
+            sys.stdout.flush()
+            print_json(document(command, error={"type": "UsageError", "message": f"{message} (see --help)",
+                                                "exit_code": EXIT_USAGE}))
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
@@ -88,6 +96,7 @@ def _error(args, command: str, message: str, code: int, kind: str) -> int:
 def main(argv=None) -> int:
     """Run the command line; returns the exit code (also the console script's)."""
     parser = build_parser()
+    _Parser.json_requested = "--json" in (sys.argv[1:] if argv is None else list(argv))
     args = parser.parse_args(argv)
     command = args.command
     debug = bool(os.environ.get("TFFORMATS_DEBUG"))

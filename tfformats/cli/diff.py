@@ -35,11 +35,36 @@ def add_arguments(p) -> None:
     p.add_argument("--no-verify", action="store_true", help="do not check tensor checksums (compare damaged files)")
 
 
+def _num_kind(dtype):
+    """``'c'``, ``'f'`` or ``'i'`` for numeric dtypes (ml_dtypes' bfloat16, float8 and int4 too), else None."""
+    if dtype.kind == "c":
+        return "c"
+    if dtype.kind == "f":
+        return "f"
+    if dtype.kind in "biu":
+        return "i"
+    if dtype.kind == "V" and dtype.names is None:
+        import ml_dtypes
+
+        for info, kind in ((ml_dtypes.finfo, "f"), (ml_dtypes.iinfo, "i")):
+            try:
+                info(dtype)
+                return kind
+            except Exception:
+                continue
+    return None
+
+
 def compare_values(a, b) -> dict:
-    """Compare two arrays of the same shape: identical, or how different."""
+    """Compare two arrays of the same shape: identical, or how different.
+
+    Floats (bfloat16 and float8 included) compare as float64, NaN equal to
+    NaN; integers compare exactly (int64 values above 2**53 included).
+    """
     import numpy as np
 
-    if a.dtype == object or b.dtype == object or a.dtype.kind in "SUV" or b.dtype.kind in "SUV":
+    ka, kb = _num_kind(a.dtype), _num_kind(b.dtype)
+    if ka is None or kb is None or a.dtype == object or b.dtype == object:
         same = a.shape == b.shape and all(x == y for x, y in zip(a.reshape(-1), b.reshape(-1)))
         if same:
             return {"identical": True}
@@ -54,25 +79,40 @@ def compare_values(a, b) -> dict:
     ndiff = 0
     nan_mismatch = 0
     step = max(1, CHUNK_ROWS_BYTES // 16)
-    complex_ = a.dtype.kind == "c" or b.dtype.kind == "c"
+    if "c" in (ka, kb):
+        conv = np.complex128
+    elif "f" in (ka, kb):
+        conv = np.float64
+    else:  # integers: exactly, in a type holding both (object when none does: int64 vs uint64)
+        conv = np.result_type(*(np.int8 if d.kind == "b" else d for d in (a.dtype, b.dtype)))
+        if conv.kind not in "iu":
+            conv = object
     for s in range(0, n, step):
-        x = flat_a[s : s + step].astype(np.complex128 if complex_ else np.float64)
-        y = flat_b[s : s + step].astype(np.complex128 if complex_ else np.float64)
-        xn, yn = np.isnan(x), np.isnan(y)
-        nan_mismatch += int((xn != yn).sum())
-        both = ~(xn | yn)
-        x, y = x[both], y[both]
+        x = flat_a[s : s + step].astype(conv)
+        y = flat_b[s : s + step].astype(conv)
+        if conv in (np.float64, np.complex128):
+            xn, yn = np.isnan(x), np.isnan(y)
+            nan_mismatch += int((xn != yn).sum())
+            both = ~(xn | yn)
+            x, y = x[both], y[both]
         neq = x != y
         ndiff += int(neq.sum())
         if not neq.any():
             continue
         x, y = x[neq], y[neq]
-        with np.errstate(invalid="ignore", over="ignore"):
-            d = np.abs(x - y)
-            den = np.maximum(np.abs(x), np.abs(y))
-            rel = np.where(den > 0, d / np.where(den > 0, den, 1), 0.0)
-        d = np.where(np.isnan(d), np.inf, d)  # inf - inf: infinitely different
-        rel = np.where(np.isnan(rel), np.inf, rel)
+        if conv not in (np.float64, np.complex128):
+            # exact differences of the integers that differ, as floats for the report
+            d = np.array([abs(int(p) - int(q)) for p, q in zip(x.tolist(), y.tolist())], np.float64)
+            den = np.array([max(abs(int(p)), abs(int(q))) for p, q in zip(x.tolist(), y.tolist())], np.float64)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rel = np.where(den > 0, d / np.where(den > 0, den, 1), 0.0)
+        else:
+            with np.errstate(invalid="ignore", over="ignore"):
+                d = np.abs(x - y)
+                den = np.maximum(np.abs(x), np.abs(y))
+                rel = np.where(den > 0, d / np.where(den > 0, den, 1), 0.0)
+            d = np.where(np.isnan(d), np.inf, d)  # inf - inf: infinitely different
+            rel = np.where(np.isnan(rel), np.inf, rel)
         max_abs = max(max_abs, float(d.max()))
         max_rel = max(max_rel, float(rel.max()))
     ndiff += nan_mismatch

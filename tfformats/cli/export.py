@@ -121,6 +121,9 @@ def run(args) -> int:
         raise usage_error(f"{out} exists (use --force to overwrite)")
     if os.path.isdir(out):
         raise usage_error(f"{out} is a directory")
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(parent):
+        raise usage_error(f"{out}: the folder {parent} does not exist")
 
     from ._common import progress
     from ._detect import detect

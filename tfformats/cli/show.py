@@ -25,10 +25,39 @@ def add_arguments(p) -> None:
     p.add_argument("name", help="tensor (variable or Const node) name, as 'tfformats ls' prints it")
     p.add_argument("--rows", metavar="START:STOP", help="only rows START:STOP along the first axis")
     p.add_argument("--full", action="store_true", help="print every value (no abbreviation)")
-    p.add_argument("--max-items", type=int, default=1000, metavar="N",
-                   help="abbreviate above N elements; JSON carries all values up to N (default 1000)")
-    p.add_argument("--precision", type=int, default=6, metavar="P", help="digits after the decimal point (default 6)")
+    p.add_argument("--max-items", type=_non_negative, default=None, metavar="N",
+                   help="abbreviate above N elements (default 1000, strings 20); JSON carries all values up to N")
+    p.add_argument("--precision", type=_non_negative, default=6, metavar="P",
+                   help="digits after the point for values, significant digits for statistics (default 6)")
     p.add_argument("--stats-only", action="store_true", help="statistics only, no values")
+
+
+def _non_negative(text: str) -> int:
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {n}")
+    return n
+
+
+def _printable(arr):
+    """ml_dtypes arrays (bfloat16, float8, int4...) as numpy types numpy's printer formats with
+    ``precision`` (it leaves their own repr alone); the values are exact in float32/int8."""
+    import numpy as np
+
+    if arr.dtype.kind == "V" and arr.dtype.names is None:
+        from .diff import _num_kind
+
+        kind = _num_kind(arr.dtype)
+        if kind == "f":
+            return arr.astype(np.float32)
+        if kind == "i":
+            return arr.astype(np.int64)
+    return arr
 
 
 def _parse_rows(text: str) -> tuple[int, int | None]:
@@ -87,14 +116,20 @@ def statistics(arr) -> dict:
         hi = cmax if hi is None else max(hi, cmax)
         # combine running (count, mean, M2) with the chunk's (Chan et al.)
         cn = x.size
-        cmean = float(x.mean())
+        # values near the float64 limit: sums taken on scaled values so that they do not overflow
+        big = max(abs(cmin), abs(cmax))
+        scale = big if big > 1e300 else 1.0
         with np.errstate(over="ignore", invalid="ignore"):
-            cm2 = float(((x - cmean) ** 2).sum())
-        delta = cmean - mean
-        tot = total_n + cn
-        mean += delta * cn / tot
-        m2 += cm2 + delta * delta * total_n * cn / tot
-        total_n = tot
+            cmean = float((x / scale).mean()) * scale
+            cm2 = float((((x - cmean) / scale) ** 2).sum()) * scale * scale
+            if not total_n:
+                mean, m2 = cmean, cm2
+            else:
+                delta = cmean - mean
+                tot = total_n + cn
+                mean += delta * cn / tot
+                m2 += cm2 + delta * delta * total_n * cn / tot
+        total_n += cn
     if kind in "iu" and lo is not None:
         lo, hi = int(flat.min()), int(flat.max())
     stats.update(
@@ -197,7 +232,7 @@ def run(args) -> int:
             arr = src.get(args.name)
     arr = np.asarray(arr)
     stats = statistics(arr)
-    limit = arr.size if args.full else max(0, args.max_items)
+    limit = arr.size if args.full else (args.max_items if args.max_items is not None else 1000)
     if args.json:
         doc = document(
             "show",
@@ -210,7 +245,7 @@ def run(args) -> int:
         if not args.stats_only:
             doc["values"] = _json_values(arr) if arr.size <= limit else None
             doc["values_truncated"] = arr.size > limit
-            head = arr.reshape(-1)[: min(arr.size, max(limit, 0) or 10)]
+            head = arr.reshape(-1)[: min(arr.size, limit)]
             doc["head"] = _json_values(head)
         print_json(doc)
         return 0
@@ -230,10 +265,11 @@ def run(args) -> int:
         lines.append((k, v))
     write(key_values(lines))
     if not args.stats_only:
-        threshold = arr.size + 1 if args.full else max(1, args.max_items)
+        # printed strings are abbreviated above 20 unless --max-items says otherwise
+        max_items = args.max_items if args.max_items is not None else (20 if arr.dtype == object else 1000)
+        threshold = arr.size + 1 if args.full else max(1, max_items)
         if arr.dtype == object and not args.full:
-            threshold = min(threshold, 20)
             arr = _clip_strings(arr, 80)
         write("values:")
-        write(_format_values(arr, threshold=threshold, precision=args.precision))
+        write(_format_values(_printable(arr), threshold=threshold, precision=args.precision))
     return 0

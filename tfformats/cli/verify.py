@@ -30,7 +30,8 @@ EXAMPLES = """\
 
 def add_arguments(p) -> None:
     p.add_argument("path", help="checkpoint, SavedModel directory, graph, TFRecord, event file or log directory")
-    p.add_argument("--max-problems", type=int, default=1000, metavar="N", help="stop after N problems (default 1000)")
+    p.add_argument("--max-problems", type=_positive_int, default=1000, metavar="N",
+                   help="list at most N problems (default 1000; the exit status still counts every error)")
 
 
 def _from_exc(exc, *, file=None, entry=None, severity: str = "error") -> dict:
@@ -48,14 +49,32 @@ def _from_exc(exc, *, file=None, entry=None, severity: str = "error") -> dict:
     return problem(f"{type(exc).__name__}: {msg}", file=getattr(exc, "filename", None) or file, entry=entry, severity=severity)
 
 
+def _positive_int(text: str) -> int:
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
 class Report:
     def __init__(self, max_problems: int) -> None:
         self.problems: list[dict] = []
         self.checked: dict[str, int] = {}
         self.max = max_problems
         self.truncated = False
+        self.errors = 0  # every error found, listed or not
+        self.warnings = 0
 
     def add(self, p: dict) -> None:
+        if p["severity"] == "error":
+            self.errors += 1
+        else:
+            self.warnings += 1
         if len(self.problems) >= self.max:
             self.truncated = True
             return
@@ -70,7 +89,7 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not any(p["severity"] == "error" for p in self.problems)
+        return self.errors == 0  # the errors beyond --max-problems count too
 
 
 # -- checkpoints ---------------------------------------------------------------
@@ -391,9 +410,8 @@ def _print_human(target, report: Report) -> None:
             rows.append([p["severity"], loc, p["message"]])
         write(table(["severity", "location", "problem"], rows, align="lll"))
         if report.truncated:
-            write(f"(stopped after {report.max} problems)")
-    errors = sum(1 for p in report.problems if p["severity"] == "error")
-    warnings = len(report.problems) - errors
+            write(f"(only the first {report.max} problems are listed)")
+    errors, warnings = report.errors, report.warnings
     if errors:
         write(f"FAILED: {errors} error(s), {warnings} warning(s)")
     else:
