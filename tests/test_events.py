@@ -705,3 +705,16 @@ def test_tags_that_are_not_utf8_stay_apart(tmp_path):
     log = tfev.read_events(p)
     assert sorted(log.scalars.tags()) == ["t\\xfe1", "t\\xff1"]
     assert log.scalars.filter(tag="t\\xff1")["step"].tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("comp", ["GZIP", "ZLIB"])
+def test_compressed_event_file_in_a_log_dir_is_read_not_skipped(tmp_path, comp):
+    # found by the fuzzer (events harness): the not-a-record-file check looked at the raw bytes of a
+    # compressed stream, which the readers decompress, and skipped a file they read
+    src = next((DATA / "events" / "tf1").iterdir())
+    d = tmp_path / "logs" / "run"
+    d.mkdir(parents=True)
+    tfr.write(d / "events.out.tfevents.1.host", tfr.read(src), compression=comp)
+    want = tfev.read_events(src)
+    log = tfev.read_events(tmp_path / "logs")
+    assert len(log.scalars) == len(want.scalars) > 0 and log.files[0].skipped is None

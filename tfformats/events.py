@@ -351,17 +351,17 @@ def _not_a_record_file(path) -> Optional[str]:
     Its first 12 bytes must be a record length and that length's CRC.  A
     file too short to tell, or a URL, is left to the reader.
     """
-    from ._io.records import HEADER_SIZE, header_is_valid
+    from ._io.records import _DETECT_BYTES, HEADER_SIZE, NONE, detect_compression, header_is_valid
 
     if not isinstance(path, (str, os.PathLike)) or "://" in os.fspath(path):
         return None
     try:
         with open(path, "rb") as f:
-            head = f.read(HEADER_SIZE)
+            head = f.read(_DETECT_BYTES)
     except OSError:
         return None
-    if len(head) < HEADER_SIZE or header_is_valid(head):
-        return None
+    if len(head) < HEADER_SIZE or header_is_valid(head) or detect_compression(head) != NONE:
+        return None  # too short to tell, a TFRecord header, or a compressed stream (read as one)
     return "not a TFRecord file (no valid record header at offset 0): skipped, as TensorBoard finds no events in it"
 
 
