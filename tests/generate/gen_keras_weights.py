@@ -14,6 +14,8 @@ Writes into tests/data/keras_weights/:
   empty dataset, compact storage, a group of 40 datasets (a multi-node B-tree), a soft link, a second hard
   link to one dataset) and some it reports as unsupported (chunked, gzip-compressed, variable-length
   strings, a compound type).
+* ``k3_bf16.keras``, ``k3_bf16.weights.h5``, ``tfk_bf16.h5`` -- bfloat16 layers as Keras 3 and
+  tf_keras write them (an opaque 2-byte HDF5 type), with the values Keras holds.
 * ``dense_links.h5`` -- ``libver="latest"`` with a group of 20 links, which libhdf5 keeps in dense
   storage (a fractal heap): reported as unsupported.
 
@@ -74,7 +76,36 @@ def _keras3_files(rng):
     return {"k3_model.keras": view, "k3.weights.h5": view, "k3_legacy.h5": view, "k3_sharded": view}
 
 
-def _keras_view(model):
+def _bf16_files(rng):
+    """bfloat16 weights as Keras writes them: an HDF5 *opaque* 2-byte type (Keras 3 adds a
+    ``dtype`` attribute naming bfloat16; tf_keras does not).  Keras 3: ``k3_bf16.keras`` and
+    ``k3_bf16.weights.h5``; tf_keras: ``tfk_bf16.h5`` (its legacy ``save_weights``)."""
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, dtype="bfloat16", name="d1"),
+                              keras.layers.Dense(2, dtype="bfloat16", name="d2")])
+    model.save(os.path.join(OUT, "k3_bf16.keras"))
+    model.save_weights(os.path.join(OUT, "k3_bf16.weights.h5"))
+    view = _keras_view(model, values=True)
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    import tf_keras as k
+
+    tmodel = k.Sequential([k.Input((3,)), k.layers.Dense(4, dtype="bfloat16", name="d1")])
+    tmodel.save_weights(os.path.join(OUT, "tfk_bf16.h5"))  # legacy HDF5: no dtype attribute
+    return {"k3_bf16.keras": view, "k3_bf16.weights.h5": view, "tfk_bf16.h5": _keras_view(tmodel, values=True)}
+
+
+def _keras_view(model, values: bool = False):
+    if values:  # the weights Keras holds, as float32 (exact for bfloat16)
+        return {
+            "weight_paths": [getattr(w, "path", None) or w.name for w in model.weights],
+            "weight_shapes": [list(np.shape(w)) for w in model.get_weights()],
+            "weight_values": [np.asarray(w, np.float32).reshape(-1).tolist() for w in model.get_weights()],
+        }
+    return _keras_view_plain(model)
+
+
+def _keras_view_plain(model):
     return {
         "weight_paths": [getattr(w, "path", None) or w.name for w in model.weights],
         "weight_shapes": [list(np.shape(w)) for w in model.get_weights()],
@@ -168,17 +199,28 @@ def _h5py_view(name):
     return listing, values
 
 
-def main():
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
+def main(only=None):
+    """Every file afresh; ``gen_keras_weights.py bf16`` writes only the bfloat16 files (the others,
+    and their Keras views, are kept)."""
     rng = np.random.default_rng(7)
     keras_views = {}
-    keras_views.update(_tf_keras_files(rng))
-    keras_views.update(_keras3_files(rng))
-    _variants(rng)
-    _dense_links()
+    if only:
+        with open(os.path.join(OUT, "expected.json")) as f:
+            keras_views = {n: e["keras"] for n, e in json.load(f)["files"].items() if e.get("keras")}
+        keras_views["k3_sharded"] = keras_views.pop("k3_sharded/model.weights.json", None)
+    else:
+        shutil.rmtree(OUT, ignore_errors=True)
+        os.makedirs(OUT)
+        keras_views.update(_tf_keras_files(rng))
+        keras_views.update(_keras3_files(rng))
+        _variants(rng)
+        _dense_links()
+    if not only or "bf16" in only:
+        keras_views.update(_bf16_files(rng))
     expected, arrays = {"h5py": h5py.__version__, "files": {}}, {}
     for name in sorted(os.listdir(OUT)):
+        if name in ("expected.json", "expected.npz"):
+            continue
         if name == "k3_sharded":  # every shard, as one set of weights under the index's name
             index = os.path.join(OUT, name, "model.weights.json")
             shards = sorted({f for v in json.load(open(index))["weight_map"].values() for f in v})
@@ -201,4 +243,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

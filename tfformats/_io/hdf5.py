@@ -935,6 +935,8 @@ def _datatype(hf: _File, b: _Buf, name: str, depth: int = 0):
         return None, "enum"
     if cls == 9:
         return None, "variable-length string" if bits & 0x0F == 1 else "variable-length sequence"
+    if cls == 5 and 0 < size <= 16:  # opaque: how Keras stores ml_dtypes values (see _dataset_of)
+        return np.dtype(f"V{size}"), "opaque"
     return None, type_name
 
 
@@ -968,11 +970,59 @@ def _layout(hf: _File, body: bytes, at: int, name: str):
     raise hf.err(f"dataset {name!r} has a layout message of unknown version {version}", at)
 
 
+def _ml_dtype_of_opaque(hf: _File, size: int, dtype_attr: str | None):
+    """``(dtype, name)`` for an opaque dataset: Keras 3 writes ml_dtypes values (bfloat16) as
+    opaque bytes and names the type in a ``dtype`` attribute; tf_keras (and Keras 3's legacy
+    .h5) write bfloat16 as a 2-byte opaque type without one.  ``(None, reason)`` otherwise."""
+    import numpy as np
+
+    if dtype_attr:
+        try:
+            import ml_dtypes
+
+            dt = np.dtype(getattr(ml_dtypes, dtype_attr)) if hasattr(ml_dtypes, dtype_attr) else np.dtype(dtype_attr)
+        except (TypeError, ValueError, AttributeError):
+            return None, f"opaque ({size} bytes, dtype attribute {dtype_attr!r} unknown)"
+        if dt.itemsize != size or dt.kind in "OSUM":
+            return None, f"opaque ({size} bytes, dtype attribute {dtype_attr!r} of another size)"
+        return dt, dt.name
+    if size == 2:
+        dt = np.dtype(_ml_bfloat16())
+        return dt, "bfloat16"
+    return None, f"opaque ({size} bytes)"
+
+
+def _dataset_dtype_attribute(hf: _File, body: bytes, at: int) -> str | None:
+    """The string value of a dataset's ``dtype`` attribute (as Keras 3 sets it), if this message is it."""
+    tmp = RootAttributes(0, 0, 0)
+    try:
+        attr = _attribute(hf, body, at, tmp, {"dtype"})
+    except DataLossError:  # a damaged attribute: the dataset's own messages decide
+        return None
+    if attr is None or attr.shape is None or _count(attr.shape) != 1:
+        return None
+    if attr.type_class == 3:
+        value = attr.raw.split(b"\0", 1)[0].rstrip(b" ")
+    elif attr.type_class == 9 and attr.type_bits & 0x0F == 1:
+        b = _Buf(hf, attr.raw, at, "value of attribute 'dtype'")
+        length, heap, index = b.u32(), b.addr(), b.u32()
+        if not length or heap is UNDEF or length > 64:
+            return None
+        value = _global_heap_object(hf, heap, index, length, "dtype")
+    else:
+        return None
+    return value.decode("ascii", "replace")
+
+
 def _dataset_of(hf: _File, name: str, addr: int, messages) -> Dataset:
     dtype = shape = layout = None
     type_name = "?"
     address, stored, raw = None, 0, None
+    dtype_attr = None
     for mtype, mflags, body, at in messages:
+        if mtype == _ATTRIBUTE:
+            dtype_attr = _dataset_dtype_attribute(hf, body, at) or dtype_attr
+            continue
         if mflags & 0x02 and mtype in (_DATATYPE, _DATASPACE):
             return Dataset(name, hf.base + addr, None, "shared type", (), "?",
                            problem="a shared (committed) datatype or dataspace, which this reader does not read")
@@ -985,6 +1035,8 @@ def _dataset_of(hf: _File, name: str, addr: int, messages) -> Dataset:
                 type_name += " (null dataspace)"
         elif mtype == _LAYOUT and layout is None:
             layout, address, stored, raw = _layout(hf, body, at, name)
+    if type_name == "opaque" and dtype is not None:
+        dtype, type_name = _ml_dtype_of_opaque(hf, dtype.itemsize, dtype_attr)
     ds = Dataset(name, hf.base + addr, dtype, type_name, shape if shape is not None else (), layout or "?",
                  address, stored, raw)
     if shape is None or type_name == "?":
