@@ -322,3 +322,40 @@ def test_bfloat16_weights_as_keras_writes_them(name):
         assert set(r.get_variable_to_dtype_map().values()) == {"bfloat16"} and not r.unreadable()
         got = sorted(r.get_tensor(n).astype(np.float32).reshape(-1).tolist() for n in r)
     assert got == keras_values
+
+
+def test_unzipped_keras_save_folder_is_scanned_and_described(tmp_path, capsys):
+    # found by a compatibility hunt: scan of a folder saved with zipped=False looked only at its
+    # weights and passed a Lambda layer keras.saving.load_model(folder) would run
+    folder = tmp_path / "lam"
+    with zipfile.ZipFile(DATA / "scan" / "lambda.keras") as z:
+        z.extractall(folder)
+    code, doc = run_cli_json(capsys, "scan", folder)
+    assert code == 1 and [f["rule"] for f in doc["findings"] if f["severity"] == "critical"] == ["keras-lambda"]
+    code, doc = run_cli_json(capsys, "info", folder)
+    assert code == 0 and doc["content"] == "folder" and "Lambda" in doc["layer_classes"]
+
+
+def test_keras_archive_with_a_config_or_metadata_that_is_not_json(tmp_path, capsys):
+    # Keras refuses a config.json that is not JSON and ignores a bad metadata.json: verify says so,
+    # info still describes the archive (it gave up, exit 3, on a bad metadata.json)
+    for member, code_want, severity in (("config.json", 1, "error"), ("metadata.json", 0, "warning")):
+        dst = tmp_path / f"bad_{member}.keras"
+        with zipfile.ZipFile(KW / "k3_model.keras") as zin, zipfile.ZipFile(dst, "w") as zout:
+            for item in zin.infolist():
+                zout.writestr(item, b"{not json" if item.filename == member else zin.read(item.filename))
+        code, doc = run_cli_json(capsys, "verify", dst)
+        assert code == code_want and [p["severity"] for p in doc["problems"]] == [severity]
+        code, doc = run_cli_json(capsys, "info", dst)
+        assert code == 0 and doc["unreadable"] == [f"{member} is not valid JSON (JSONDecodeError)"]
+    code, doc = run_cli_json(capsys, "scan", tmp_path / "bad_config.json.keras")
+    assert [f["severity"] for f in doc["findings"] if f["rule"] == "unparsable"] == ["medium"]
+
+
+def test_absolute_hdf5_paths_name_the_same_weights():
+    # h5py and Keras' sharded index write '/layers/dense/vars/0'; the reader lists names without it
+    with tfformats.load_keras_weights(KW / "k3.weights.h5") as r:
+        n = next(iter(r))
+        assert r.has_tensor("/" + n) and "/" + n in r
+        np.testing.assert_array_equal(r.get_tensor("/" + n), r.get_tensor(n))
+        assert not r.has_tensor("/nope")

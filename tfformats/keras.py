@@ -123,13 +123,21 @@ class KerasWeights(Mapping):
         a type this reader does not decode is named as HDF5 describes it."""
         return {n: d.type_name for n, d in self._datasets.items()}
 
+    def _name(self, name: str) -> str:
+        """``name``, or it without its leading ``/`` (an absolute HDF5 path, as h5py and Keras'
+        sharded index write them) when only that form is a dataset."""
+        if name not in self._datasets and name.startswith("/") and name.lstrip("/") in self._datasets:
+            return name.lstrip("/")
+        return name
+
     def has_tensor(self, name: str) -> bool:
-        return isinstance(name, str) and name in self._datasets
+        return isinstance(name, str) and self._name(name) in self._datasets
 
     def get_tensor(self, name: str):
-        """The dataset's value as an owned, writable numpy array."""
+        """The dataset's value as an owned, writable numpy array (``/``-led absolute paths too)."""
         if not isinstance(name, str):
             raise InvalidArgumentError(f"tensor names are strings, not {type(name).__name__}")
+        name = self._name(name)
         ds = self._datasets.get(name)
         if ds is None:
             raise UnknownTensorError(f"no dataset named {name!r}", path=self.path)

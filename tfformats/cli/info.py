@@ -242,12 +242,19 @@ def _keras_archive(target, args):
     from .._io.source import ZIP_REFUSALS
     from ._table import human_bytes, key_values
 
+    problems: list = []
+
     def small_json(z, name: str):
         if name not in names:
             return {}
         if z.getinfo(name).file_size > 256 << 20:  # as scan: a declared size the archive need not back
-            raise ValueError(f"{name} declares {z.getinfo(name).file_size} bytes")
-        return json.loads(z.read(name))
+            problems.append(f"{name} declares {z.getinfo(name).file_size} bytes: not read")
+            return {}
+        try:
+            return json.loads(z.read(name))
+        except (ValueError, RecursionError) as exc:  # Keras ignores a bad metadata.json, not a bad config
+            problems.append(f"{name} is not valid JSON ({type(exc).__name__})")
+            return {}
 
     try:
         with zipfile.ZipFile(target.path) as z:
@@ -280,6 +287,9 @@ def _keras_archive(target, args):
         ("weights", weights_line),
         ("members", ", ".join(f"{m['name']} ({human_bytes(m['bytes'])})" for m in members)),
     ]
+    s["unreadable"] = problems
+    for u in problems:
+        pairs.append(("not read", u))
     return s, key_values(pairs) + "\n(run 'tfformats scan' to audit it)"
 
 
@@ -339,6 +349,7 @@ def _layer_classes(config) -> dict:
 def _keras_h5(target, args):
     """An HDF5 file: the root group's Keras attributes, read by tfformats._io.hdf5."""
     import json
+    import os
 
     from ..errors import TFFormatsError
     from .._io.hdf5 import read_root_attributes, string_value
@@ -361,13 +372,32 @@ def _keras_h5(target, args):
             config = json.loads(values["model_config"])
         except (ValueError, RecursionError) as exc:
             unreadable.append(f"attribute model_config is not valid JSON ({type(exc).__name__})")
+    folder = target.details.get("directory")
+    if config is None and folder:  # an unzipped Keras 3 save: the archive's members in a folder
+        for member in ("config.json", "metadata.json"):
+            path = os.path.join(folder, member)
+            try:
+                if os.path.getsize(path) > 256 << 20:
+                    unreadable.append(f"{member} is over 256 MiB: not read")
+                    continue
+                with open(path, "rb") as f:
+                    doc = json.loads(f.read())
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError, RecursionError) as exc:
+                unreadable.append(f"{member} is not valid JSON ({type(exc).__name__})")
+                continue
+            if member == "config.json" and isinstance(doc, dict):
+                config = doc
+            elif isinstance(doc, dict):
+                values.setdefault("keras_version", doc.get("keras_version"))
     classes = _layer_classes(config) if isinstance(config, dict) else {}
     weights, weights_line, seen = _keras_weights(target.path)
     # Keras 1/2 weights files name their layers in a root attribute; Keras 3's have none, but
     # keep every variable under layers/<name>/vars/ (and optimizer/vars/)
     keras3 = bool(seen.names) and all(n.startswith(("layers/", "optimizer/", "vars/")) for n in seen.names)
-    content = "model" if "model_config" in attrs.attributes else "weights" if "layer_names" in attrs.attributes \
-        or keras3 else "unknown" if attrs.unsupported else "other"
+    content = "model" if "model_config" in attrs.attributes else "folder" if folder and isinstance(config, dict) \
+        else "weights" if "layer_names" in attrs.attributes or keras3 else "unknown" if attrs.unsupported else "other"
     s = {
         "format": "HDF5",
         "superblock_version": attrs.superblock_version,
@@ -384,7 +414,8 @@ def _keras_h5(target, args):
         "unreadable": unreadable,
         "weights": weights,
     }
-    what = {"model": "a Keras model", "weights": "Keras weights (no model config)", "other": "HDF5 data without a "
+    what = {"model": "a Keras model", "folder": "a Keras 3 model saved unzipped (config.json beside its weights)",
+            "weights": "Keras weights (no model config)", "other": "HDF5 data without a "
             "Keras model config", "unknown": "unknown: the root group's attributes cannot all be read"}[content]
     pairs = [
         ("kind", f"keras_h5 (HDF5{f', {attrs.superblock_offset}-byte user block' if attrs.superblock_offset else ''})"),

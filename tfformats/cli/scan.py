@@ -389,9 +389,30 @@ class Scanner:
         try:
             doc = json.loads(text)
         except (ValueError, RecursionError):
-            self.add("low", "unparsable", "Keras metadata is not valid JSON; not scanned", file=file, detail=where)
+            if where == "config.json":  # as an HDF5 model_config that is not JSON: Keras cannot load it
+                self.add("medium", "unparsable", "the Keras config is not valid JSON (Keras cannot load the model); "
+                         "not scanned", file=file, detail=where)
+            else:
+                self.add("low", "unparsable", "Keras metadata is not valid JSON; not scanned", file=file, detail=where)
             return
         self.scan_keras_doc(doc, file=file, where=where)
+
+    def scan_keras_folder(self, directory: str) -> None:
+        """An unzipped Keras 3 save (``model.save(folder, zipped=False)``): its ``config.json``,
+        which ``keras.saving.load_model(folder)`` deserializes like an archive's."""
+        path = os.path.join(directory, "config.json")
+        try:
+            size = os.path.getsize(path)
+            if size > 256 << 20:
+                self.add("medium", "archive", f"config.json is {size} bytes: not scanned", file=path)
+                return
+            with open(path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError as exc:
+            self.add("medium", "unparsable", f"config.json cannot be read ({exc}); not scanned", file=path)
+            return
+        self.stats["keras_configs"] += 1
+        self.scan_keras_json(text, file=path, where="config.json")
 
     def scan_keras_doc(self, doc, *, file: str, where: str) -> None:
         """A parsed Keras config (or object metadata) checked against the Keras rules."""
@@ -1068,6 +1089,8 @@ def _scan_kind(s: Scanner, target) -> None:
         s.scan_keras_archive(target.path)
     elif kind == "keras_h5":
         s.scan_keras_h5(target.path)
+        if target.details.get("directory") and os.path.isfile(os.path.join(target.details["directory"], "config.json")):
+            s.scan_keras_folder(target.details["directory"])
     elif kind in ("checkpoint", "checkpoint_v1", "tfrecord", "event_file", "log_dir", "keras_sharded"):
         s.stats["data_only"] = 1  # nothing executable in these formats
         if kind in ("checkpoint", "checkpoint_v1"):

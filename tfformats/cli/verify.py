@@ -302,6 +302,49 @@ def target_is_hdf5(path: str) -> bool:
     return find_superblock(path) is not None
 
 
+def verify_keras_config(target, report: Report) -> None:
+    """A ``.keras`` archive's (or unzipped save's) ``config.json`` must be JSON, or Keras cannot
+    load the model; a bad ``metadata.json`` Keras ignores (a warning)."""
+    import json
+    import zipfile
+
+    from .._io.source import ZIP_REFUSALS
+
+    def check(name: str, read) -> None:
+        try:
+            data = read()
+        except (OSError, *ZIP_REFUSALS):
+            return  # the weights check above reports a damaged archive
+        if data is None:
+            return
+        try:
+            json.loads(data)
+            report.count("keras_configs" if name == "config.json" else "keras_metadata")
+        except (ValueError, RecursionError) as exc:
+            what = ("Keras cannot load the model" if name == "config.json" else "Keras ignores it")
+            report.add(problem(f"{name} is not valid JSON ({type(exc).__name__}: {exc}); {what}", file=target.path,
+                               entry=name, severity="error" if name == "config.json" else "warning"))
+
+    if target.kind == "keras_archive":
+        for name in ("config.json", "metadata.json"):
+            def read(name=name):
+                with zipfile.ZipFile(target.path) as z:
+                    if name not in z.namelist() or z.getinfo(name).file_size > 256 << 20:
+                        return None
+                    return z.read(name)
+            check(name, read)
+    elif target.kind == "keras_h5" and target.details.get("directory"):
+        for name in ("config.json", "metadata.json"):
+            path = os.path.join(target.details["directory"], name)
+
+            def read(path=path):
+                if not os.path.isfile(path) or os.path.getsize(path) > 256 << 20:
+                    return None
+                with open(path, "rb") as f:
+                    return f.read()
+            check(name, read)
+
+
 def verify_keras_weights(path: str, report: Report) -> None:
     """Every dataset of a Keras ``.h5``/``.keras`` file read (HDF5 has no checksums over
     data: the structures and each value's storage are what can be checked, and for a
@@ -364,6 +407,7 @@ def run(args) -> int:
         _records.verify(target, report, show_progress=show)
     elif target.kind in ("keras_h5", "keras_archive", "keras_sharded"):
         verify_keras_weights(target.path, report)
+        verify_keras_config(target, report)
     elif target.kind == "tf_dataset":
         from ._datasets import verify_dataset
 
