@@ -359,3 +359,11 @@ def test_absolute_hdf5_paths_name_the_same_weights():
         assert r.has_tensor("/" + n) and "/" + n in r
         np.testing.assert_array_equal(r.get_tensor("/" + n), r.get_tensor(n))
         assert not r.has_tensor("/nope")
+
+
+def test_reading_after_close_says_so():
+    for name in ("k3_model.keras", "tfk_model.h5"):
+        with tfformats.load_keras_weights(KW / name) as r:
+            n = next(iter(r))
+        with pytest.raises(tfformats.InvalidArgumentError, match="closed"):
+            r.get_tensor(n)

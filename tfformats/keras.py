@@ -137,6 +137,9 @@ class KerasWeights(Mapping):
         """The dataset's value as an owned, writable numpy array (``/``-led absolute paths too)."""
         if not isinstance(name, str):
             raise InvalidArgumentError(f"tensor names are strings, not {type(name).__name__}")
+        if getattr(self, "_closed", False) and self._owns:
+            raise InvalidArgumentError("the Keras weights reader is closed (read values inside its 'with' block)",
+                                       path=self.path)
         name = self._name(name)
         ds = self._datasets.get(name)
         if ds is None:
@@ -211,6 +214,7 @@ class KerasWeights(Mapping):
         return [part.path for part in self._parts]
 
     def close(self) -> None:
+        self._closed = True
         for f in self._extra_files:
             f.close()
         self._extra_files = []
