@@ -550,3 +550,16 @@ def test_json_usage_errors_from_argparse_are_documents(capsys):
 def test_export_into_a_missing_folder_names_the_folder(tmp_path, capsys):
     code, out, err = run_cli(capsys, "export", SAMPLE, tmp_path / "nope" / "x.npz")
     assert code == 2 and f"the folder {tmp_path / 'nope'} does not exist" in err
+
+
+def test_info_of_a_training_folder_mentions_its_event_files(tmp_path, capsys):
+    # the Keras TensorBoard callback (embeddings) writes a checkpoint into its run folder: the
+    # folder is a checkpoint to info, which now says the event files are there too
+    d = tmp_path / "train"
+    shutil.copytree(CKPTS / "tf1_steps", d)
+    ev = next((DATA / "events" / "tf1").iterdir())
+    shutil.copy(ev, d / ev.name)
+    code, doc = run_cli_json(capsys, "info", d)
+    assert code == 0 and doc["kind"] == "checkpoint" and doc["event_files"] == [ev.name]
+    code, out, err = run_cli(capsys, "info", d)
+    assert "also holds 1 event file(s)" in out

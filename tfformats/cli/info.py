@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 from ._common import document, print_json, write
 
@@ -164,7 +166,19 @@ def _checkpoint_text(s: dict, title: str = "checkpoint") -> str:
 
 def _checkpoint(target, args):
     s = checkpoint_summary(target)
-    return s, _checkpoint_text(s)
+    text = _checkpoint_text(s)
+    folder = target.details.get("directory")
+    if folder and os.path.isdir(folder):
+        # a training folder often holds event files too (the Keras TensorBoard callback with
+        # embeddings writes a checkpoint into its run folder): say so, they are not described here
+        from ..events import _is_event_file
+
+        events = sorted(f for f in os.listdir(folder) if _is_event_file(f) and os.path.isfile(os.path.join(folder, f)))
+        s["event_files"] = events
+        if events:
+            text += (f"\nthis folder also holds {len(events)} event file(s): "
+                     f"'tfformats info {os.path.join(target.given.rstrip('/'), events[0])}' describes one")
+    return s, text
 
 
 # -- graphs and SavedModels (summaries from tfformats.graph / tfformats.saved_model) -------
@@ -349,7 +363,6 @@ def _layer_classes(config) -> dict:
 def _keras_h5(target, args):
     """An HDF5 file: the root group's Keras attributes, read by tfformats._io.hdf5."""
     import json
-    import os
 
     from ..errors import TFFormatsError
     from .._io.hdf5 import read_root_attributes, string_value
