@@ -230,6 +230,7 @@ class Scanner:
                     in_saver = "low"
             self.check_node(n, nodes=top_nodes, library=library, file=file, meta_graph=meta_graph, function=None,
                             nested_in=nested_in, depth=depth, in_saver=in_saver, assets=assets, saver_file=saver_file)
+        asset_calls = _top_level_calls(graph) if assets else None
         for fname, f in library.items():
             self.stats["functions"] += 1
             in_saver = None
@@ -239,7 +240,7 @@ class Scanner:
                 in_saver = "low"
             body = {n.name: n for n in f.node_def}
             cf = sorted(set(callers.get(fname, [])))[:10]
-            arg_assets = _arg_assets(f, fname, graph, top_nodes, assets) if assets else None
+            arg_assets = _arg_assets(f, fname, asset_calls, top_nodes, assets) if assets else None
             for n in f.node_def:
                 self.stats["nodes"] += 1
                 self.check_node(n, nodes=body, library=library, assets=arg_assets, file=file, meta_graph=meta_graph, function=fname,
@@ -873,20 +874,29 @@ def _asset_input(node, index, assets):
     return assets.get(node.input[index].lstrip("^").split(":", 1)[0])
 
 
-def _arg_assets(f, fname, graph, top_nodes, assets) -> dict:
+def _top_level_calls(graph):
+    """``({function: [top-level nodes calling it through attr f]}, {variable: [values assigned]})``."""
+    calls: dict = {}
+    assigns: dict = {}
+    for n in graph.node:
+        if "f" in n.attr and n.attr["f"].func.name:
+            calls.setdefault(n.attr["f"].func.name, []).append(n)
+        if n.op in ("AssignVariableOp", "Assign") and len(n.input) >= 2:
+            assigns.setdefault(n.input[0].split(":", 1)[0], []).append(n.input[1])
+    return calls, assigns
+
+
+def _arg_assets(f, fname, asset_calls, top_nodes, assets) -> dict:
     """``{argument name: asset filename}`` for the arguments of function ``fname`` that every
     top-level call feeds from an asset tensor.
 
     In a TF2 SavedModel a vocabulary reaches its table initializer so: the asset placeholder is
     assigned to a variable, read (``ReadVariableOp``) and passed to the initializer function.
     """
-    calls = [n for n in graph.node if "f" in n.attr and n.attr["f"].func.name == fname]
+    by_function, assigns = asset_calls
+    calls = by_function.get(fname)
     if not calls:
         return {}
-    assigns: dict = {}  # variable handle -> values assigned to it
-    for n in graph.node:
-        if n.op in ("AssignVariableOp", "Assign") and len(n.input) >= 2:
-            assigns.setdefault(n.input[0].split(":", 1)[0], []).append(n.input[1])
     out = {}
     for i, arg in enumerate(f.signature.input_arg):
         found = {_asset_behind(c.input[i], top_nodes, assets, assigns) if i < len(c.input) else None for c in calls}
