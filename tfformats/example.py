@@ -357,7 +357,18 @@ def _walk_sequence_body(buf: bytes, index) -> tuple[dict, dict]:
 
 
 def _feature_list_steps(raw: bytes, where) -> list:
-    """The step Features of one serialized FeatureList (only field 1, as TensorFlow reads it)."""
+    """The step Features of one serialized FeatureList (only field 1, as TensorFlow reads it).
+
+    protobuf's parse stands when the bytes are exactly its plain encoding (no other field, no
+    long-form length); anything else is walked by hand with TensorFlow's rules.
+    """
+    R = _raw()
+    try:
+        parsed = list(R.FeatureListRaw.FromString(raw).feature)
+    except R.DecodeError:
+        parsed = None
+    if parsed is not None and sum(1 + _vsize(len(st)) + len(st) for st in parsed) == len(raw):
+        return parsed
     steps = []
     pos, end = 0, len(raw)
     while pos < end:
