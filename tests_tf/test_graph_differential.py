@@ -487,3 +487,15 @@ def test_freeze_sharded_partitioned_resource_variables_like_tensorflow():
         got = sess.run([o + ":0" for o in outs])
     for o, a, b in zip(outs, got, values):
         assert np.asarray(a).tolist() == np.asarray(b).tolist(), o
+
+
+def test_tensorflow_refuses_a_gradient_entry_naming_a_missing_function():
+    # the rule tfformats verify applies (tests/test_cli_graphs.py)
+    from tensorflow.core.framework import graph_pb2
+
+    g = graph_pb2.GraphDef()
+    g.library.function.add().signature.name = "f_a"
+    g.library.gradient.add(function_name="f_a", gradient_func="missing_grad")
+    with pytest.raises(ValueError, match="missing_grad"):
+        with tf.Graph().as_default():
+            tf.graph_util.import_graph_def(g, name="")

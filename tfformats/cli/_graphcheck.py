@@ -49,6 +49,11 @@ def check_graph_def(graph, *, file: str, where: str = "") -> list[dict]:
         out += check_function(f, library, file=file, where=f"{prefix}function {fname}")
         if len(out) > MAX_PROBLEMS_PER_GRAPH:
             return out
+    for g in graph.library.gradient:
+        for role, fn in (("function", g.function_name), ("gradient function", g.gradient_func)):
+            if fn not in library:
+                out.append(problem(f"{prefix}the library's gradient entry names the {role} {fn!r}, which it does not "
+                                   "define; TensorFlow refuses such graphs", file=file, entry="library.gradient"))
     cycle = find_recursion(library)
     if cycle:
         out.append(
