@@ -367,3 +367,17 @@ def test_reading_after_close_says_so():
             n = next(iter(r))
         with pytest.raises(tfformats.InvalidArgumentError, match="closed"):
             r.get_tensor(n)
+
+
+def test_an_enum_whose_base_type_is_not_an_integer_is_not_decoded(tmp_path):
+    # fuzz finding (keras harness): an enum datatype whose base type was damaged into a string
+    # was listed as 'bytes8' and read as strings; HDF5 enums are of integers
+    data = bytearray((KW / "variants.h5").read_bytes())
+    at = data.index(bytes.fromhex("1802000001000000100800000100"))  # the bool enum (v1, 2 members) and its int8 base
+    data[at + 8] = 0x13  # base class 0 (integer) -> 3 (string)
+    p = tmp_path / "v.h5"
+    p.write_bytes(bytes(data))
+    with tfformats.load_keras_weights(p) as r:
+        assert r.get_variable_to_dtype_map()["dtypes/bool"] == "enum of bytes8" and "dtypes/bool" in r.unreadable()
+        with pytest.raises(UnsupportedError):
+            r.get_tensor("dtypes/bool")

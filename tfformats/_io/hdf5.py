@@ -928,6 +928,8 @@ def _datatype(hf: _File, b: _Buf, name: str, depth: int = 0):
                 if version < 3:  # names padded to a multiple of 8 bytes
                     b.skip((8 - (len(raw) + 1) % 8) % 8)
                 labels.append(raw)
+        if base is not None and base.kind not in "iu":  # HDF5 enums are of integers; anything else is damage
+            return None, f"enum of {base.name}"
         if base is not None and base.itemsize == 1 and labels == [b"FALSE", b"TRUE"]:
             return np.dtype(bool), "bool"
         if base is not None:
