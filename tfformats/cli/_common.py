@@ -122,6 +122,22 @@ def warn(message: str) -> None:
 
 
 # -- filters ----------------------------------------------------------------
+def int_at_least(minimum: int):
+    """An argparse ``type=``: an integer no smaller than ``minimum`` (else a usage error)."""
+    import argparse
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if n < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {n}")
+        return n
+
+    return parse
+
+
 def add_filter_arguments(parser, what: str = "tensors") -> None:
     parser.add_argument(
         "-g", "--glob", action="append", default=[], metavar="PATTERN",

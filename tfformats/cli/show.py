@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import document, print_json, usage_error, write
+from ._common import document, int_at_least, print_json, usage_error, write
 
 HELP = "print a tensor's values (numpy-style, abbreviated) and statistics"
 DESCRIPTION = """\
@@ -25,23 +25,11 @@ def add_arguments(p) -> None:
     p.add_argument("name", help="tensor (variable or Const node) name, as 'tfformats ls' prints it")
     p.add_argument("--rows", metavar="START:STOP", help="only rows START:STOP along the first axis")
     p.add_argument("--full", action="store_true", help="print every value (no abbreviation)")
-    p.add_argument("--max-items", type=_non_negative, default=None, metavar="N",
+    p.add_argument("--max-items", type=int_at_least(0), default=None, metavar="N",
                    help="abbreviate above N elements (default 1000, strings 20); JSON carries all values up to N")
-    p.add_argument("--precision", type=_non_negative, default=6, metavar="P",
+    p.add_argument("--precision", type=int_at_least(0), default=6, metavar="P",
                    help="digits after the point for values, significant digits for statistics (default 6)")
     p.add_argument("--stats-only", action="store_true", help="statistics only, no values")
-
-
-def _non_negative(text: str) -> int:
-    import argparse
-
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {n}")
-    return n
 
 
 def _printable(arr):

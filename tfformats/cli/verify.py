@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ._common import EXIT_FAILED, EXIT_OK, document, print_json, progress, write
+from ._common import EXIT_FAILED, EXIT_OK, document, int_at_least, print_json, progress, write
 from ._graphcheck import problem
 
 HELP = "check every CRC and structural invariant; exit 0 only when intact"
@@ -30,7 +30,7 @@ EXAMPLES = """\
 
 def add_arguments(p) -> None:
     p.add_argument("path", help="checkpoint, SavedModel directory, graph, TFRecord, event file or log directory")
-    p.add_argument("--max-problems", type=_positive_int, default=1000, metavar="N",
+    p.add_argument("--max-problems", type=int_at_least(1), default=1000, metavar="N",
                    help="list at most N problems (default 1000; the exit status still counts every error)")
 
 
@@ -47,18 +47,6 @@ def _from_exc(exc, *, file=None, entry=None, severity: str = "error") -> dict:
         )
     msg = getattr(exc, "strerror", None) or str(exc)
     return problem(f"{type(exc).__name__}: {msg}", file=getattr(exc, "filename", None) or file, entry=entry, severity=severity)
-
-
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
-    return n
 
 
 class Report:
