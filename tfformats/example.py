@@ -85,11 +85,11 @@ _RAW = None
 
 
 def _raw():
-    """Message classes for Example/SequenceExample with Features kept as raw bytes.
+    """Message classes for an Example with its Features kept as raw bytes, and a FeatureList.
 
     Wire-compatible with TensorFlow's messages; built in a pool of their own.
-    The ``Loose`` variants use plain repeated entries (``bytes`` keys) for the
-    rare record whose feature names are not valid UTF-8.
+    They give the fast path only: a record they do not encode exactly (and
+    every SequenceExample) is walked by hand (:func:`_walk_example`).
     """
     global _RAW
     if _RAW is not None:
@@ -107,40 +107,16 @@ def _raw():
         if type_name:
             f.type_name = ".tfformats_raw." + type_name
 
-    def map_field(m, name, value_type, value_type_name=None):
-        entry = m.nested_type.add(name=name.title().replace("_", "") + "Entry")
-        entry.options.map_entry = True
-        fld(entry, "key", 1, F.TYPE_STRING)
-        fld(entry, "value", 2, value_type, type_name=value_type_name)
-        fld(m, name, 1, F.TYPE_MESSAGE, F.LABEL_REPEATED, f"{m.name}.{entry.name}")
-
-    m = msg("FeaturesRaw")
-    map_field(m, "feature", F.TYPE_BYTES)
+    m = msg("FeaturesRaw")  # map<string, bytes> feature = 1
+    entry = m.nested_type.add(name="FeatureEntry")
+    entry.options.map_entry = True
+    fld(entry, "key", 1, F.TYPE_STRING)
+    fld(entry, "value", 2, F.TYPE_BYTES)
+    fld(m, "feature", 1, F.TYPE_MESSAGE, F.LABEL_REPEATED, "FeaturesRaw.FeatureEntry")
     m = msg("FeatureListRaw")
     fld(m, "feature", 1, F.TYPE_BYTES, F.LABEL_REPEATED)
-    m = msg("FeatureListsRaw")
-    map_field(m, "feature_list", F.TYPE_MESSAGE, "FeatureListRaw")
     m = msg("ExampleRaw")
     fld(m, "features", 1, F.TYPE_MESSAGE, type_name="FeaturesRaw")
-    m = msg("SequenceExampleRaw")
-    fld(m, "context", 1, F.TYPE_MESSAGE, type_name="FeaturesRaw")
-    fld(m, "feature_lists", 2, F.TYPE_MESSAGE, type_name="FeatureListsRaw")
-    # Loose variants: entries as messages with bytes keys.
-    m = msg("Entry")
-    fld(m, "key", 1, F.TYPE_BYTES)
-    fld(m, "value", 2, F.TYPE_BYTES)
-    m = msg("ListEntry")
-    fld(m, "key", 1, F.TYPE_BYTES)
-    fld(m, "value", 2, F.TYPE_MESSAGE, type_name="FeatureListRaw")
-    m = msg("FeaturesLoose")
-    fld(m, "feature", 1, F.TYPE_MESSAGE, F.LABEL_REPEATED, "Entry")
-    m = msg("FeatureListsLoose")
-    fld(m, "feature_list", 1, F.TYPE_MESSAGE, F.LABEL_REPEATED, "ListEntry")
-    m = msg("ExampleLoose")
-    fld(m, "features", 1, F.TYPE_MESSAGE, type_name="FeaturesLoose")
-    m = msg("SequenceExampleLoose")
-    fld(m, "context", 1, F.TYPE_MESSAGE, type_name="FeaturesLoose")
-    fld(m, "feature_lists", 2, F.TYPE_MESSAGE, type_name="FeatureListsLoose")
 
     pool = descriptor_pool.DescriptorPool()
     pool.Add(fdp)
@@ -149,7 +125,7 @@ def _raw():
         pass
 
     ns = _NS()
-    for name in ("ExampleRaw", "SequenceExampleRaw", "ExampleLoose", "SequenceExampleLoose", "FeatureListRaw"):
+    for name in ("ExampleRaw", "FeatureListRaw"):
         setattr(ns, name, message_factory.GetMessageClass(pool.FindMessageTypeByName(f"tfformats_raw.{name}")))
     from google.protobuf.message import DecodeError
 
