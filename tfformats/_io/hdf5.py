@@ -510,36 +510,43 @@ def string_value(path: str, attrs: RootAttributes, name: str) -> str:
         raise UnsupportedError(f"attribute {name!r} holds {count} values of shape {attr.shape}, not one string",
                                path=path, offset=attr.offset)
     if attr.type_class == 3:
-        value = attr.raw
-        pad = attr.type_bits & 0x0F
-        if pad == 0:  # null-terminated
-            value = value.split(b"\0", 1)[0]
-        elif pad == 1:
-            value = value.rstrip(b"\0")
-        else:
-            value = value.rstrip(b" ")
+        value = _fixed_string(attr)
     elif attr.type_class == 9 and attr.type_bits & 0x0F == 1:
-        value = _vlen_string(path, attrs, attr)
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            hf = _File(f, path, size, attrs.superblock_offset)
+            hf.so, hf.sl = attrs.offset_size, attrs.length_size
+            value = _vlen_string(hf, attr)
     else:
         raise UnsupportedError(f"attribute {name!r} is a {attr.type_name}, not a string", path=path,
                                offset=attr.offset)
     return value.decode("utf-8", "replace")
 
 
-def _vlen_string(path: str, attrs: RootAttributes, attr: Attribute) -> bytes:
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        hf = _File(f, path, size, attrs.superblock_offset)
-        hf.so, hf.sl = attrs.offset_size, attrs.length_size
-        b = _Buf(hf, attr.raw, attr.offset, f"value of attribute {attr.name!r}")
-        length = b.u32()
-        heap = b.addr()
-        index = b.u32()
-        if length == 0:
-            return b""
-        if heap is UNDEF:
-            raise hf.err(f"attribute {attr.name!r}: a string of {length} bytes in no heap", attr.offset)
-        return _global_heap_object(hf, heap, index, length, attr.name)
+def _fixed_string(attr: Attribute) -> bytes:
+    """A fixed-length string attribute's value, its padding removed as its type says."""
+    pad = attr.type_bits & 0x0F
+    if pad == 0:  # null-terminated
+        return attr.raw.split(b"\0", 1)[0]
+    if pad == 1:
+        return attr.raw.rstrip(b"\0")
+    return attr.raw.rstrip(b" ")
+
+
+def _vlen_string(hf: _File, attr: Attribute, max_length: int | None = None) -> bytes | None:
+    """A variable-length string attribute's value, from the global heap (``None`` when it is
+    longer than ``max_length``)."""
+    b = _Buf(hf, attr.raw, attr.offset, f"value of attribute {attr.name!r}")
+    length = b.u32()
+    heap = b.addr()
+    index = b.u32()
+    if length == 0:
+        return b""
+    if max_length is not None and length > max_length:
+        return None
+    if heap is UNDEF:
+        raise hf.err(f"attribute {attr.name!r}: a string of {length} bytes in no heap", attr.offset)
+    return _global_heap_object(hf, heap, index, length, attr.name)
 
 
 def _global_heap_object(hf: _File, heap: int, index: int, length: int, name: str) -> bytes:
@@ -972,7 +979,7 @@ def _layout(hf: _File, body: bytes, at: int, name: str):
     raise hf.err(f"dataset {name!r} has a layout message of unknown version {version}", at)
 
 
-def _ml_dtype_of_opaque(hf: _File, size: int, dtype_attr: str | None):
+def _ml_dtype_of_opaque(size: int, dtype_attr: str | None):
     """``(dtype, name)`` for an opaque dataset: Keras 3 writes ml_dtypes values (bfloat16) as
     opaque bytes and names the type in a ``dtype`` attribute; tf_keras (and Keras 3's legacy
     .h5) write bfloat16 as a 2-byte opaque type without one.  ``(None, reason)`` otherwise."""
@@ -997,23 +1004,19 @@ def _ml_dtype_of_opaque(hf: _File, size: int, dtype_attr: str | None):
 def _dataset_dtype_attribute(hf: _File, body: bytes, at: int) -> str | None:
     """The string value of a dataset's ``dtype`` attribute (as Keras 3 sets it), if this message is it."""
     tmp = RootAttributes(0, 0, 0)
-    try:
+    try:  # a damaged attribute: the dataset's own messages decide
         attr = _attribute(hf, body, at, tmp, {"dtype"})
-    except DataLossError:  # a damaged attribute: the dataset's own messages decide
-        return None
-    if attr is None or attr.shape is None or _count(attr.shape) != 1:
-        return None
-    if attr.type_class == 3:
-        value = attr.raw.split(b"\0", 1)[0].rstrip(b" ")
-    elif attr.type_class == 9 and attr.type_bits & 0x0F == 1:
-        b = _Buf(hf, attr.raw, at, "value of attribute 'dtype'")
-        length, heap, index = b.u32(), b.addr(), b.u32()
-        if not length or heap is UNDEF or length > 64:
+        if attr is None or attr.shape is None or _count(attr.shape) != 1:
             return None
-        value = _global_heap_object(hf, heap, index, length, "dtype")
-    else:
+        if attr.type_class == 3:
+            value = _fixed_string(attr)
+        elif attr.type_class == 9 and attr.type_bits & 0x0F == 1:
+            value = _vlen_string(hf, attr, max_length=64)  # a dtype's name is short
+        else:
+            return None
+    except DataLossError:
         return None
-    return value.decode("ascii", "replace")
+    return value.decode("ascii", "replace") if value else None
 
 
 def _dataset_of(hf: _File, name: str, addr: int, messages) -> Dataset:
@@ -1038,7 +1041,7 @@ def _dataset_of(hf: _File, name: str, addr: int, messages) -> Dataset:
         elif mtype == _LAYOUT and layout is None:
             layout, address, stored, raw = _layout(hf, body, at, name)
     if type_name == "opaque" and dtype is not None:
-        dtype, type_name = _ml_dtype_of_opaque(hf, dtype.itemsize, dtype_attr)
+        dtype, type_name = _ml_dtype_of_opaque(dtype.itemsize, dtype_attr)
     ds = Dataset(name, hf.base + addr, dtype, type_name, shape if shape is not None else (), layout or "?",
                  address, stored, raw)
     if shape is None or type_name == "?":
