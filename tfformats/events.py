@@ -1273,7 +1273,7 @@ def read_events(
     ``session_logs``.
     Also accepts an ``bytes`` object or open binary file holding one event file.
     """
-    in_dir = isinstance(path, (str, os.PathLike)) and _is_dir(path)
+    in_dir = _is_local_dir(path)
     if isinstance(path, (str, os.PathLike)):
         found = find_runs(path)
     else:
@@ -1379,14 +1379,15 @@ def iter_summaries(
     tensors), event by event (values of one event grouped by kind).
     """
     found = find_runs(path) if isinstance(path, (str, os.PathLike)) else {".": [path]}
-    in_dir = isinstance(path, (str, os.PathLike)) and _is_dir(path)
-    yield from _summaries(found, kinds, tags, verify, errors, in_dir)
+    yield from _summaries(found, kinds, tags, verify, errors, _is_local_dir(path))
 
 
-def _is_dir(path) -> bool:
+def _is_local_dir(path) -> bool:
+    """Whether ``path`` names a local folder (the files found in one are checked for being record
+    files at all; remote files never are, see :func:`_not_a_record_file`)."""
+    if not isinstance(path, (str, os.PathLike)):
+        return False
     p = os.fspath(path)
-    if "://" in p and not p.startswith("file://"):
-        return p.endswith("/") or not any(_is_event_file(f) for f in [p.rsplit("/", 1)[-1]])
     return os.path.isdir(p[len("file://"):] if p.startswith("file://") else p)
 
 
