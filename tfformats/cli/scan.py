@@ -1099,7 +1099,7 @@ def _scan_kind(s: Scanner, target) -> None:
         s.scan_keras_archive(target.path)
     elif kind == "keras_h5":
         s.scan_keras_h5(target.path)
-        if target.details.get("directory") and os.path.isfile(os.path.join(target.details["directory"], "config.json")):
+        if target.details.get("directory"):  # an unzipped Keras 3 save (detection found its config.json)
             s.scan_keras_folder(target.details["directory"])
     elif kind in ("checkpoint", "checkpoint_v1", "tfrecord", "event_file", "log_dir", "keras_sharded"):
         s.stats["data_only"] = 1  # nothing executable in these formats
@@ -1169,8 +1169,8 @@ def _scan_disguised_graph(s: Scanner, path: str, kind: str) -> None:
             msg = getattr(pb, name).FromString(data)
         except Exception:
             continue
-        graphs = {"GraphDef": lambda m: [m], "MetaGraphDef": lambda m: [m.graph_def],
-                  "SavedModel": lambda m: [mg.graph_def for mg in m.meta_graphs]}[name](msg)
+        graphs = ([msg] if name == "GraphDef" else [msg.graph_def] if name == "MetaGraphDef"
+                  else [m.graph_def for m in msg.meta_graphs])
         if not any(_plausible_graph(g, s.known) for g in graphs):
             continue
         nodes = sum(len(g.node) for g in graphs)
@@ -1190,6 +1190,8 @@ def _scan_disguised_graph(s: Scanner, path: str, kind: str) -> None:
 def _wire_walks(path: str, size: int, max_fields: int = 5_000_000) -> bool:
     """Whether the file is a well-formed sequence of protobuf fields from start to end
     (groups balanced), reading only field headers."""
+    from .._io.varint import decode
+
     stack: list = []
     with open(path, "rb") as f:
         pos = 0
@@ -1198,45 +1200,28 @@ def _wire_walks(path: str, size: int, max_fields: int = 5_000_000) -> bool:
                 return not stack
             f.seek(pos)
             head = f.read(20)
-            tag, n = _varint_prefix(head)
-            if n == 0 or tag > 0xFFFFFFFF or tag >> 3 == 0:
+            try:
+                tag, n = decode(head, 0, len(head))
+                if tag > 0xFFFFFFFF or tag >> 3 == 0:
+                    return False
+                wire = tag & 7
+                if wire == 0:
+                    _, n = decode(head, n, len(head))
+                elif wire == 2:
+                    length, n = decode(head, n, len(head))
+                    n += length
+                elif wire in (1, 5):
+                    n += 8 if wire == 1 else 4
+                elif wire == 3:
+                    stack.append(tag >> 3)
+                elif wire != 4 or not stack or stack.pop() != tag >> 3:
+                    return False
+            except ValueError:  # a varint that is malformed or runs off the end of the file
                 return False
             pos += n
-            wire = tag & 7
-            if wire == 0:
-                _, m = _varint_prefix(head[n:])
-                if m == 0:
-                    return False
-                pos += m
-            elif wire == 1:
-                pos += 8
-            elif wire == 5:
-                pos += 4
-            elif wire == 2:
-                length, m = _varint_prefix(head[n:])
-                if m == 0:
-                    return False
-                pos += m + length
-            elif wire == 3:
-                stack.append(tag >> 3)
-            elif wire == 4:
-                if not stack or stack.pop() != tag >> 3:
-                    return False
-            else:
-                return False
             if pos > size:
                 return False
     return False
-
-
-def _varint_prefix(b: bytes) -> tuple[int, int]:
-    """``(value, bytes used)`` of the varint at the start of ``b``; ``(0, 0)`` if malformed."""
-    v = 0
-    for i, c in enumerate(b[:10]):
-        v |= (c & 0x7F) << (7 * i)
-        if c < 0x80:
-            return v, i + 1
-    return 0, 0
 
 
 def _scan_sibling_saved_models(s: Scanner, directory: str, main: str) -> None:
