@@ -47,6 +47,7 @@ class KerasWeights(Mapping):
         f, size, owns, p = _open(path)
         self.path = p
         self.verify_checksums = bool(verify_checksums)
+        self._closed = False
         self._member_crc = None  # (start, end, stored CRC-32, member) of a .keras archive's weights
         self._file, self._owns = f, owns
         self._parts: list = []  # HDF5File per shard
@@ -137,7 +138,7 @@ class KerasWeights(Mapping):
         """The dataset's value as an owned, writable numpy array (``/``-led absolute paths too)."""
         if not isinstance(name, str):
             raise InvalidArgumentError(f"tensor names are strings, not {type(name).__name__}")
-        if getattr(self, "_closed", False) and self._owns:
+        if self._closed and self._owns:
             raise InvalidArgumentError("the Keras weights reader is closed (read values inside its 'with' block)",
                                        path=self.path)
         name = self._name(name)
