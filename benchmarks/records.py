@@ -10,7 +10,8 @@ Builds once, under --workdir (outside the repository):
   events/              --scalars TF2 scalar events in 4 runs x 5 tags, laid out byte for byte as
                        tf.summary.scalar writes them (the template event comes from TensorFlow)
 then measures, printing tables with ratios:
-  1. reading every record with CRC checks: tfformats.records.read vs tf.data.TFRecordDataset
+  1. reading every record with CRC checks: tfformats.records.read (default, copy=False, and
+     mmap=True with and without copies) vs tf.data.TFRecordDataset
      (per element, and in batches of 1024) vs the `tfrecord` package, against a plain read of
      the file in 4 MiB chunks (the limit)
   2. decoding the Examples: tfformats (decode from memory; read + decode) vs tf.io.parse_example
@@ -175,6 +176,24 @@ import tfformats.records as tfr
 def fn():
     n = 0
     for r in tfr.read(path, copy=False):
+        n += 1
+    return n
+bench(fn)
+"""),
+    "tfformats.records.read(mmap=True)": ("py", r"""
+import tfformats.records as tfr
+def fn():
+    n = 0
+    for r in tfr.read(path, mmap=True):
+        n += 1
+    return n
+bench(fn)
+"""),
+    "tfformats.records.read(mmap=True, copy=False)": ("py", r"""
+import tfformats.records as tfr
+def fn():
+    n = 0
+    for r in tfr.read(path, mmap=True, copy=False):
         n += 1
     return n
 bench(fn)
@@ -369,7 +388,8 @@ def main() -> None:
                 subprocess.run([sys.executable, "-c", BUILD_RAW, path, str(mb), str(rec), ROOT], check=True)
             size = os.path.getsize(path)
             names = ["plain read (4 MiB f.read)", "plain readinto (reused 4 MiB buffer)", "tfformats.records.read",
-                     "tfformats.records.read(copy=False)", "tfformats.records.read(verify=False)",
+                     "tfformats.records.read(copy=False)", "tfformats.records.read(mmap=True)",
+                     "tfformats.records.read(mmap=True, copy=False)", "tfformats.records.read(verify=False)",
                      "tf.data.TFRecordDataset (per record)", "tf.data.TFRecordDataset (.batch(1024))",
                      "tfrecord package (tfrecord_iterator, no CRC check)"]
             rows = []

@@ -227,6 +227,23 @@ class LocalFileInput(RawInput):
         finally:
             ex.shutdown(wait=True)
 
+    def map(self):
+        """The file's first ``size`` bytes (its size when opened) mapped read-only, or ``None``.
+
+        ``None`` when the file is empty, has shrunk below that size since it
+        was opened, or cannot be mapped (a pipe, a file system without mmap).
+        """
+        import mmap as _mmap
+
+        if self.size <= 0 or self._fd < 0:
+            return None
+        try:
+            if os.fstat(self._fd).st_size < self.size:
+                return None
+            return _mmap.mmap(self._fd, self.size, access=_mmap.ACCESS_READ)
+        except (OSError, ValueError, OverflowError):
+            return None
+
     def readinto(self, view: memoryview, offset: int) -> int:
         """Fill ``view`` from ``offset`` on; returns how many bytes were read (fewer at the end of the file)."""
         got = 0
@@ -645,6 +662,7 @@ class RecordIterator:
         max_record_size: Optional[int] = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         copy: bool = True,
+        mmap: bool = False,
         owns_input: bool = True,
     ) -> None:
         if errors not in ("raise", "skip"):
@@ -662,6 +680,7 @@ class RecordIterator:
         self._owns = owns_input
         self._chunk = int(chunk_size)
         self._copy = bool(copy)
+        self._mmap = bool(mmap)
         self._state = _StreamState()
         comp = normalize_compression(compression)
         if comp is None:
@@ -733,7 +752,10 @@ class RecordIterator:
 
     def _run(self) -> Iterator[bytes]:
         try:
-            if self._direct_ok():
+            mapped = self._map() if self._mmap else None
+            if mapped is not None:
+                yield from self._parse_mapped(mapped)
+            elif self._direct_ok():
                 yield from self._parse_direct()
             else:
                 pieces = _Pieces(self._chunks(self._start))
@@ -856,13 +878,85 @@ class RecordIterator:
             pos = nxt
         else:
             return
-        # Something is wrong at `pos`: the general parser takes over from there.
         window = view = None
+        yield from self._take_over(pos, index)
+
+    def _take_over(self, pos: int, index: int) -> Iterator[bytes]:
+        """Something is wrong at ``pos`` (record ``index``): the general parser goes on from there.
+
+        So errors, skipping and truncation behave exactly as they do there.
+        """
         pieces = _Pieces(self._chunks(pos))
         try:
             yield from self._parse(pieces, pos, index)
         finally:
             pieces.close()
+
+    def _map(self):
+        raw = self._raw
+        if self.compression != NONE or self._start or not isinstance(raw, LocalFileInput):
+            return None
+        return raw.map()
+
+    def _parse_mapped(self, mapped) -> Iterator[bytes]:
+        """Records of an uncompressed local file mapped into memory (``mmap=True``).
+
+        CRCs are computed over the mapped page-cache pages, so a record is
+        never copied unless ``copy`` asks for it; with ``copy=False`` each
+        record is a read-only view of the mapping, which stays mapped while any
+        view of it is alive.  Only the size the file had when opened is read.
+        At the first thing out of the ordinary the general parser takes over,
+        as in :meth:`_parse_direct`.
+        """
+        verify = self.verify
+        copy = self._copy
+        crc = _crc32c
+        unpack_i = _I.unpack_from
+        unpack_qi = _QI.unpack_from
+        max_len = self.max_record_size if self.max_record_size is not None else 1 << 64
+        size = len(mapped)
+        end = min(self._end, size) if self._end is not None else size
+        view = memoryview(mapped)
+        cache: dict = {}
+        pos = 0
+        index = 0
+        try:
+            while pos < end:
+                if pos + HEADER_SIZE > size:
+                    break
+                length, hcrc = unpack_qi(mapped, pos)
+                if cache.get(length) != hcrc:
+                    if verify:
+                        c = crc(view[pos : pos + 8])
+                        if ((((c >> 15) | (c << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF != hcrc:
+                            break
+                    if length > max_len:
+                        break
+                    if len(cache) >= _HEADER_CACHE_LIMIT:
+                        cache.clear()
+                    cache[length] = hcrc
+                dend = pos + 12 + length
+                if dend + 4 > size:
+                    break
+                rec = view[pos + 12 : dend]
+                if verify:
+                    c = crc(rec)
+                    if ((((c >> 15) | (c << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF != unpack_i(mapped, dend)[0]:
+                        break
+                yield bytes(rec) if copy else rec
+                rec = None
+                index += 1
+                pos = dend + 4
+            else:
+                return
+        finally:
+            rec = None
+            try:
+                view.release()
+                mapped.close()
+            except BufferError:
+                pass  # records handed out as views still use the mapping; it closes with the last of them
+        yield from self._take_over(pos, index)
 
     def _parse(self, pieces: "_Pieces", base: Optional[int] = None, index: int = 0) -> Iterator[bytes]:  # noqa: C901 - one hot loop, kept in one frame for speed
         verify = self.verify
