@@ -11,6 +11,8 @@ import pytest
 
 from cli_helpers import DATA, run_cli, run_cli_json, run_json_subprocess
 
+import tfformats.records as tfr
+
 REC = DATA / "records"
 EV = DATA / "events"
 REC_EXPECTED = json.loads((REC / "expected.json").read_text())["files"]
@@ -97,6 +99,19 @@ def test_verify_truncated_and_damaged_gzip(tmp_path, capsys):
     (tmp_path / "g.tfrecord").write_bytes(bytes(gz))
     code, doc = run_cli_json(capsys, "verify", tmp_path / "g.tfrecord")
     assert code == 1 and doc["problems"]
+
+
+def test_verify_warns_about_bytes_after_a_zlib_stream(tmp_path, capsys):
+    import zlib
+
+    z = (REC / "examples.zlib.tfrecord").read_bytes()
+    (tmp_path / "z.tfrecord").write_bytes(z + zlib.compress(b"appended later"))
+    code, doc = run_cli_json(capsys, "verify", tmp_path / "z.tfrecord")
+    assert code == 0 and doc["checked"]["records"] == len(list(tfr.read(REC / "examples.zlib.tfrecord")))
+    (warning,) = doc["problems"]
+    assert warning["severity"] == "warning" and f"ends at offset {len(z)}" in warning["message"]
+    code, doc = run_cli_json(capsys, "verify", REC / "examples.zlib.tfrecord")
+    assert code == 0 and not doc["problems"]
 
 
 def _expected_tags():

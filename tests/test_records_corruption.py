@@ -232,10 +232,23 @@ def test_corrupt_gzip_data(tmp_path):
     assert it.bad_records and "GZIP" in it.bad_records[-1].reason
 
 
-def test_trailing_garbage_after_zlib_stream(tmp_path):
-    p = write(tmp_path, zlib.compress(frames()) + b"junk")
-    with pytest.raises(DataLossError, match="trailing data"):
-        list(tfr.read(p, compression="ZLIB"))
+@pytest.mark.parametrize("after", [b"junk", zlib.compress(frames([b"second stream"]))])
+def test_bytes_after_a_zlib_stream_are_ignored_as_tensorflow_ignores_them(tmp_path, after):
+    # tf.data.TFRecordDataset(compression_type="ZLIB") on these files yields the first stream's
+    # records and nothing else, without an error (checked with TF 2.21; tests_tf has the differential)
+    first = zlib.compress(frames())
+    p = write(tmp_path, first + after)
+    it = tfr.read(p)
+    assert it.compression == "ZLIB" and list(it) == RECS
+    assert f"ends at offset {len(first)}" in it.ignored_data
+    clean = tfr.read(write(tmp_path, first, "clean"))
+    assert list(clean) == RECS and clean.ignored_data is None
+
+
+def test_trailing_garbage_after_gzip_member(tmp_path):
+    p = write(tmp_path, gzip.compress(frames()) + b"junk")
+    with pytest.raises(DataLossError, match="trailing data after the end of the GZIP stream"):
+        list(tfr.read(p, compression="GZIP"))
 
 
 def test_concatenated_gzip_members(tmp_path):

@@ -67,6 +67,31 @@ def test_unclosed_tensorflow_writer_reads_like_tensorflow(tmp_path, comp):
     assert tfr.count(snap) == 40
 
 
+@pytest.mark.parametrize("comp", ["GZIP", "ZLIB"])
+@pytest.mark.parametrize("after", ["second stream", "garbage", "zeros"])
+def test_bytes_after_a_compressed_stream_read_like_tensorflow(tmp_path, comp, after):
+    # a second TFRecordWriter appending to the file, or anything else after the first stream's end:
+    # TF reads further gzip members, fails on other bytes after a gzip member, and ignores
+    # everything after the end of a zlib stream
+    first, second = tmp_path / "a.tfrecord", tmp_path / "b.tfrecord"
+    tfr.write(first, [b"a1", b"a2" * 100], compression=comp)
+    tfr.write(second, [b"b1"], compression=comp)
+    tail = {"second stream": second.read_bytes(), "garbage": b"not a stream", "zeros": bytes(64)}[after]
+    p = tmp_path / "joined.tfrecord"
+    p.write_bytes(first.read_bytes() + tail)
+    try:
+        want = tf_read(p, comp)
+    except tf.errors.DataLossError:
+        want = None
+    if want is None:
+        with pytest.raises(tfformats.errors.DataLossError):
+            list(tfr.read(p, comp))
+        return
+    it = tfr.read(p, comp)
+    assert list(it) == want
+    assert (it.ignored_data is not None) == (comp == "ZLIB")
+
+
 @SETTINGS
 @given(records_st, st.sampled_from(["", "GZIP", "ZLIB"]))
 def test_we_read_what_tensorflow_writes(tmp_path, recs, comp):

@@ -522,6 +522,8 @@ class _StreamState:
         # a zlib stream that stops without its end marker, at a whole record: an unclosed writer
         # (TensorFlow reads such files without complaint), or a copy cut at an unlucky place
         self.unterminated: Optional[str] = None
+        # bytes after the end of a ZLIB stream, which TensorFlow ignores (so this reader does too)
+        self.ignored: Optional[str] = None
         self.error: Optional[DataLossError] = None
 
 
@@ -555,6 +557,14 @@ def _zlib_chunks(raw: Iterator[bytes], kind: str, name, chunk_size: int, state: 
                     d = zlib.decompressobj(wbits)  # another gzip member follows
                     data = rest
                     continue
+                if kind == ZLIB:
+                    # TensorFlow's reader stops at the end of the first zlib stream and never looks
+                    # at what follows (a second stream, or anything else): read what it reads
+                    state.ignored = (
+                        f"the ZLIB stream ends at offset {consumed} of the file and the bytes after it "
+                        "(another stream appended, or anything else) are not read, as TensorFlow does not read them"
+                    )
+                    return
                 state.error = DataLossError(
                     f"{len(rest)}+ bytes of trailing data after the end of the {kind} stream",
                     path=name,
@@ -714,6 +724,18 @@ class RecordIterator:
         last whole record without complaint, and so does this iterator).
         """
         return self._state.unterminated
+
+    @property
+    def ignored_data(self) -> Optional[str]:
+        """What was left unread after the end of a ZLIB stream, else ``None``.
+
+        TensorFlow reads a ZLIB record file up to the end of its first zlib
+        stream and ignores whatever follows (a second stream appended to the
+        file, or garbage); this iterator yields the same records and says so
+        here.  (GZIP differs: further gzip members are read, as TensorFlow
+        reads them, and anything else after a member is an error.)
+        """
+        return self._state.ignored
 
     def close(self) -> None:
         self._gen.close()

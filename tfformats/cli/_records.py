@@ -70,6 +70,8 @@ def _verify_file(path: str, report, *, events: bool, compression=None, bar=None)
         elif it.unterminated is not None:
             report.add(problem(f"{it.unterminated}; its {n} records are whole and read as TensorFlow reads them",
                                file=path, severity="warning"))
+        if it.ignored_data is not None:
+            report.add(problem(it.ignored_data, file=path, severity="warning"))
     except (TFFormatsError, OSError) as exc:
         from .verify import _from_exc
 
