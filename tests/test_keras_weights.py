@@ -7,6 +7,7 @@ h5py's listing and values in expected.json/expected.npz.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import zipfile
 
@@ -381,3 +382,40 @@ def test_an_enum_whose_base_type_is_not_an_integer_is_not_decoded(tmp_path):
         assert r.get_variable_to_dtype_map()["dtypes/bool"] == "enum of bytes8" and "dtypes/bool" in r.unreadable()
         with pytest.raises(UnsupportedError):
             r.get_tensor("dtypes/bool")
+
+
+def _declare_size(archive, member: str, size: int) -> None:
+    """Make the zip's central directory declare ``size`` bytes for ``member`` (the data stays small)."""
+    data = bytearray(archive.read_bytes())
+    name = member.encode()
+    pos = 0
+    while True:
+        pos = data.index(b"PK\x01\x02", pos)
+        n = int.from_bytes(data[pos + 28 : pos + 30], "little")
+        if bytes(data[pos + 46 : pos + 46 + n]) == name:
+            data[pos + 24 : pos + 28] = size.to_bytes(4, "little")
+            break
+        pos += 4
+    archive.write_bytes(bytes(data))
+
+
+def test_keras_config_over_the_read_limit(tmp_path, capsys):
+    # config.json/metadata.json are read whole; over 256 MiB (declared, in an archive) they are not
+    # read, and each command says so: info lists it, verify warns, scan gives a medium finding
+    from tfformats.cli._common import KERAS_JSON_LIMIT
+
+    big = KERAS_JSON_LIMIT + 1
+    archive = tmp_path / "big.keras"
+    archive.write_bytes((KW / "k3_model.keras").read_bytes())
+    _declare_size(archive, "config.json", big)
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(KW / "k3_model.keras") as z:
+        z.extractall(folder)
+    os.truncate(folder / "config.json", big)  # sparse: nothing is written
+    for target, says in ((archive, f"config.json declares {big} bytes"), (folder, f"config.json is {big} bytes")):
+        code, doc = run_cli_json(capsys, "info", target)
+        assert code == 0 and [u for u in doc["unreadable"] if says in u] == [f"{says}, over the 256 MiB limit: not read"]
+        code, doc = run_cli_json(capsys, "verify", target)
+        assert [(p["severity"], p["entry"]) for p in doc["problems"] if says in p["message"]] == [("warning", "config.json")]
+        code, doc = run_cli_json(capsys, "scan", target)
+        assert [(f["severity"], f["rule"]) for f in doc["findings"] if says in f["why"]] == [("medium", "archive")]

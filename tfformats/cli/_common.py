@@ -221,3 +221,34 @@ def _isatty(stream) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+KERAS_JSON_LIMIT = 256 << 20  # a Keras 3 save's config.json / metadata.json over this is not read
+
+
+def keras_json_member(name: str, *, archive=None, folder: str | None = None) -> tuple[bytes | None, str | None]:
+    """The bytes of ``name`` (``config.json``, ``metadata.json``) of a Keras 3 save.
+
+    The save is an open ``.keras`` :class:`zipfile.ZipFile` (``archive``) or an
+    unzipped save's ``folder``.  Returns ``(data, None)``; ``(None, None)``
+    when there is no such member; ``(None, why)`` when it is over
+    :data:`KERAS_JSON_LIMIT` (for a zip member that is the size its directory
+    declares, which the archive need not back).  Read errors (``OSError``,
+    zipfile's refusals) are the caller's to report.
+    """
+    limit = f"over the {KERAS_JSON_LIMIT >> 20} MiB limit"
+    if archive is not None:
+        if name not in archive.namelist():
+            return None, None
+        size = archive.getinfo(name).file_size
+        if size > KERAS_JSON_LIMIT:
+            return None, f"{name} declares {size} bytes, {limit}"
+        return archive.read(name), None
+    path = os.path.join(folder, name)
+    if not os.path.isfile(path):
+        return None, None
+    size = os.path.getsize(path)
+    if size > KERAS_JSON_LIMIT:
+        return None, f"{name} is {size} bytes, {limit}"
+    with open(path, "rb") as f:
+        return f.read(), None

@@ -254,18 +254,19 @@ def _keras_archive(target, args):
     import zipfile
 
     from .._io.source import ZIP_REFUSALS
+    from ._common import keras_json_member
     from ._table import human_bytes, key_values
 
     problems: list = []
 
     def small_json(z, name: str):
-        if name not in names:
-            return {}
-        if z.getinfo(name).file_size > 256 << 20:  # as scan: a declared size the archive need not back
-            problems.append(f"{name} declares {z.getinfo(name).file_size} bytes: not read")
+        data, why = keras_json_member(name, archive=z)
+        if why is not None:
+            problems.append(f"{why}: not read")
+        if data is None:
             return {}
         try:
-            return json.loads(z.read(name))
+            return json.loads(data)
         except (ValueError, RecursionError) as exc:  # Keras ignores a bad metadata.json, not a bad config
             problems.append(f"{name} is not valid JSON ({type(exc).__name__})")
             return {}
@@ -273,7 +274,6 @@ def _keras_archive(target, args):
     try:
         with zipfile.ZipFile(target.path) as z:
             members = [{"name": i.filename, "bytes": i.file_size} for i in z.infolist()]
-            names = {m["name"] for m in members}
             config = small_json(z, "config.json")
             meta = small_json(z, "metadata.json")
     except ZIP_REFUSALS as exc:  # zipfile's refusals are not all BadZipFile
@@ -387,17 +387,21 @@ def _keras_h5(target, args):
             unreadable.append(f"attribute model_config is not valid JSON ({type(exc).__name__})")
     folder = target.details.get("directory")
     if config is None and folder:  # an unzipped Keras 3 save: the archive's members in a folder
+        from ._common import keras_json_member
+
         for member in ("config.json", "metadata.json"):
-            path = os.path.join(folder, member)
             try:
-                if os.path.getsize(path) > 256 << 20:
-                    unreadable.append(f"{member} is over 256 MiB: not read")
-                    continue
-                with open(path, "rb") as f:
-                    doc = json.loads(f.read())
-            except FileNotFoundError:
+                data, why = keras_json_member(member, folder=folder)
+            except OSError as exc:
+                unreadable.append(f"{member} cannot be read ({exc.strerror or exc})")
                 continue
-            except (OSError, ValueError, RecursionError) as exc:
+            if why is not None:
+                unreadable.append(f"{why}: not read")
+            if data is None:
+                continue
+            try:
+                doc = json.loads(data)
+            except (ValueError, RecursionError) as exc:
                 unreadable.append(f"{member} is not valid JSON ({type(exc).__name__})")
                 continue
             if member == "config.json" and isinstance(doc, dict):

@@ -401,19 +401,18 @@ class Scanner:
     def scan_keras_folder(self, directory: str) -> None:
         """An unzipped Keras 3 save (``model.save(folder, zipped=False)``): its ``config.json``,
         which ``keras.saving.load_model(folder)`` deserializes like an archive's."""
+        from ._common import keras_json_member
+
         path = os.path.join(directory, "config.json")
         try:
-            size = os.path.getsize(path)
-            if size > 256 << 20:
-                self.add("medium", "archive", f"config.json is {size} bytes: not scanned", file=path)
-                return
-            with open(path, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
+            data, why = keras_json_member("config.json", folder=directory)
         except OSError as exc:
-            self.add("medium", "unparsable", f"config.json cannot be read ({exc}); not scanned", file=path)
+            data, why = None, f"config.json cannot be read ({exc.strerror or exc})"
+        if data is None:
+            self.add("medium", "archive" if why else "unparsable", f"{why or 'config.json is gone'}: not scanned", file=path)
             return
         self.stats["keras_configs"] += 1
-        self.scan_keras_json(text, file=path, where="config.json")
+        self.scan_keras_json(data.decode("utf-8", "replace"), file=path, where="config.json")
 
     def scan_keras_doc(self, doc, *, file: str, where: str) -> None:
         """A parsed Keras config (or object metadata) checked against the Keras rules."""
@@ -561,22 +560,20 @@ class Scanner:
     def _scan_keras_zip(self, path: str) -> None:
         import zipfile
 
+        from ._common import keras_json_member
+
         with zipfile.ZipFile(path) as z:
             for info in z.infolist():
                 nm = info.filename
                 if nm.startswith("/") or ".." in nm.replace("\\", "/").split("/"):
                     self.add("high", "archive-path", f"archive member {nm!r} would be extracted outside its directory",
                              file=path, detail=f"member {nm}")
-            for member in ("config.json", "metadata.json"):
-                if member in z.namelist():
-                    info = z.getinfo(member)
-                    if info.file_size > 256 << 20:
-                        self.add("medium", "archive", f"{member} is {info.file_size} bytes: not scanned", file=path)
-                        continue
-                    text = z.read(member).decode("utf-8", "replace")
-                    if member == "config.json":
-                        self.stats["keras_configs"] += 1
-                        self.scan_keras_json(text, file=path, where=member)
+            data, why = keras_json_member("config.json", archive=z)
+            if why is not None:
+                self.add("medium", "archive", f"{why}: not scanned", file=path)
+            elif data is not None:
+                self.stats["keras_configs"] += 1
+                self.scan_keras_json(data.decode("utf-8", "replace"), file=path, where="config.json")
 
 
 _H5_TRUNCATED = " (libhdf5, and so Keras, refuses to open a truncated file)"

@@ -298,11 +298,15 @@ def verify_keras_config(target, report: Report) -> None:
 
     from .._io.source import ZIP_REFUSALS
 
-    def check(name: str, read) -> None:
+    from ._common import keras_json_member
+
+    def check(name: str, **where) -> None:
         try:
-            data = read()
+            data, why = keras_json_member(name, **where)
         except (OSError, *ZIP_REFUSALS):
-            return  # the weights check above reports a damaged archive
+            return  # the weights check reports a damaged archive
+        if why is not None:
+            report.add(problem(f"{why}: not checked", file=target.path, entry=name, severity="warning"))
         if data is None:
             return
         try:
@@ -313,24 +317,15 @@ def verify_keras_config(target, report: Report) -> None:
             report.add(problem(f"{name} is not valid JSON ({type(exc).__name__}: {exc}); {what}", file=target.path,
                                entry=name, severity="error" if name == "config.json" else "warning"))
 
-    if target.kind == "keras_archive":
-        for name in ("config.json", "metadata.json"):
-            def read(name=name):
+    for name in ("config.json", "metadata.json"):
+        if target.kind == "keras_archive":
+            try:
                 with zipfile.ZipFile(target.path) as z:
-                    if name not in z.namelist() or z.getinfo(name).file_size > 256 << 20:
-                        return None
-                    return z.read(name)
-            check(name, read)
-    elif target.kind == "keras_h5" and target.details.get("directory"):
-        for name in ("config.json", "metadata.json"):
-            path = os.path.join(target.details["directory"], name)
-
-            def read(path=path):
-                if not os.path.isfile(path) or os.path.getsize(path) > 256 << 20:
-                    return None
-                with open(path, "rb") as f:
-                    return f.read()
-            check(name, read)
+                    check(name, archive=z)
+            except (OSError, *ZIP_REFUSALS):
+                return  # the weights check reports a damaged archive
+        elif target.kind == "keras_h5" and target.details.get("directory"):
+            check(name, folder=target.details["directory"])
 
 
 def verify_keras_weights(path: str, report: Report) -> None:
