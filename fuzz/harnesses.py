@@ -112,8 +112,6 @@ def _same_array(a, b) -> bool:
 
 # -- the table reader --------------------------------------------------------------------------
 def table(data: bytes) -> None:
-    from tfformats._io.table import Table
-
     for variant in _with_repaired(data, mutate.repair_table_crcs):
         _table_once(variant)
 
@@ -441,6 +439,17 @@ def _take(it, limit: int = MAX_RECORDS) -> list:
     return out
 
 
+def _outcome(it) -> tuple:
+    """Records (up to MAX_RECORDS), the error and the skip/truncation reports of one read."""
+    got, err = [], None
+    try:
+        got = _take(it)
+    except TFFormatsError as exc:
+        err = (type(exc), exc.message, exc.offset, getattr(exc, "record", None))
+    bad = [(b.record, b.offset, b.skipped, b.reason) for b in it.bad_records]
+    return got, err, bad, it.truncated
+
+
 def _compress(kind: str, data: bytes) -> bytes:
     from tfformats._io.records import make_compressor
 
@@ -494,10 +503,16 @@ def _records_once(data: bytes) -> None:
             _check(auto is None or auto == full, f"{kind} detected stream reads differently")
         path = write("records/data.tfrecord", data)
         _check(_attempt(lambda: _take(tfr.read(path))) == full, "reading from a file differs from bytes")
+        for copy in (True, False):
+            _check(_attempt(lambda: _take(tfr.read(path, "NONE", mmap=True, copy=copy))) == full,
+                   "reading a mapped file differs from bytes")
         _check(_attempt(lambda: _take(tfr.read(io.BytesIO(data), "NONE"))) == full, "reading a stream differs from bytes")
     else:
         path = write("records/data.tfrecord", data)
         _attempt(lambda: _take(tfr.read(path)))
+        for opts in ({}, {"errors": "skip", "tolerate_truncation": True}):
+            _check(_outcome(tfr.read(path, "NONE", mmap=True, copy=False, **opts)) == _outcome(tfr.read(data, "NONE", **opts)),
+                   f"a mapped file reads differently from its bytes ({opts or 'defaults'})")
         _attempt(lambda: _take(tfr.read(io.BytesIO(data), "NONE")))
         rf = _attempt(tfr.RecordFile, path)
         if rf is not None:
