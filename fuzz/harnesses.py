@@ -996,7 +996,11 @@ def _keras_once(r) -> None:
         dtypes = r.get_variable_to_dtype_map()
         unreadable = r.unreadable()
         _check(list(shapes) == list(r) == [n for n, _ in r.list_variables()], "listings disagree")
+        names = r.layer_names()
+        _check(all(isinstance(k, str) and isinstance(v, str) for k, v in names.items()), "layer names not strings")
         for n in r:
+            layer = r.layer_of(n)
+            _check(layer is None or n.rpartition("/vars/")[0] in names, f"{n!r}: a layer name from no vars group")
             v = _attempt(r.get_tensor, n)
             if v is None:
                 continue

@@ -419,3 +419,35 @@ def test_keras_config_over_the_read_limit(tmp_path, capsys):
         assert [(p["severity"], p["entry"]) for p in doc["problems"] if says in p["message"]] == [("warning", "config.json")]
         code, doc = run_cli_json(capsys, "scan", target)
         assert [(f["severity"], f["rule"]) for f in doc["findings"] if says in f["why"]] == [("medium", "archive")]
+
+
+@pytest.mark.parametrize("name", ["k3_model.keras", "k3.weights.h5", "k3_sharded/model.weights.json"])
+def test_keras3_layer_names_give_the_keras_variable_paths(name):
+    # Keras 3.6+ lays weights out by layer class and keeps the names given to the layers in an
+    # attribute; layer_of() + the variable's own name is Keras' path (weight_paths recorded by Keras
+    # when the generator saved the model), checked here shape by shape
+    keras_paths = EXPECTED["k3_model.keras"]["keras"]
+    want = sorted((p.rpartition("/")[0], tuple(s)) for p, s in zip(keras_paths["weight_paths"], keras_paths["weight_shapes"]))
+    with tfformats.load_keras_weights(KW / name) as r:
+        got = sorted((r.layer_of(n), tuple(r.get_variable_to_shape_map()[n])) for n in r if n.startswith("layers/"))
+        assert got == want
+        assert r.layer_names()[""] == "functional_1" and r.layer_of("/" + next(iter(r))) == r.layer_of(next(iter(r)))
+        with pytest.raises(tfformats.UnknownTensorError):
+            r.layer_of("layers/nope/vars/0")
+
+
+@pytest.mark.parametrize("name", ["tfk_model.h5", "tfk_weights.h5", "k3_legacy.h5"])
+def test_files_without_layer_names(name):
+    # tf_keras/Keras 2 .h5 files name their groups after the layers already; nothing extra is recorded
+    with tfformats.load_keras_weights(KW / name) as r:
+        assert r.layer_names() == {} and {r.layer_of(n) for n in r} == {None}
+
+
+def test_ls_shows_the_layer_names(capsys):
+    prefixes = {p.rpartition("/")[0] for p in EXPECTED["k3_model.keras"]["keras"]["weight_paths"]}
+    code, doc = run_cli_json(capsys, "ls", KW / "k3_model.keras")
+    assert code == 0 and {t["layer"] for t in doc["tensors"] if t["name"].startswith("layers/")} == prefixes
+    code, out, _ = run_cli(capsys, "ls", KW / "k3_model.keras")
+    assert out.splitlines()[0].split()[-1] == "layer" and "inner/dense" in out
+    code, doc = run_cli_json(capsys, "ls", KW / "tfk_model.h5")
+    assert code == 0 and not any("layer" in t for t in doc["tensors"])

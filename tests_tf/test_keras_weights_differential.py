@@ -103,3 +103,36 @@ def test_keras3_files(tmp_path):
     assert len(layer_vars) == len(back.weights)
     for w in back.get_weights():
         assert any(v.shape == w.shape and np.array_equal(v, w) for v in layer_vars)
+
+
+def test_keras3_layer_names_prefix_the_variable_paths(tmp_path):
+    # Keras 3.6+ keeps each layer's given name in its 'vars' group; layer_of() joins them as Keras
+    # joins the variable's path: for every weight, matched to its dataset by value, the two agree
+    keras = pytest.importorskip("keras")
+    if tuple(int(x) for x in keras.__version__.split(".")[:2]) < (3, 6):
+        pytest.skip(f"Keras {keras.__version__} records no layer names")
+    keras.utils.set_random_seed(3)
+    inner = keras.Sequential([keras.layers.Dense(5, name="in_a"), keras.layers.Dense(5, name="in_b")], name="inner")
+    shared = keras.layers.Dense(5, name="shared")
+    inp = keras.Input((6, 4))
+    x = keras.layers.Conv1D(4, 2, padding="same", name="conv")(inp)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.LSTM(4, return_sequences=True, name="lstm")(x)
+    x = keras.layers.Bidirectional(keras.layers.GRU(3, return_sequences=True), name="bi")(x)
+    x = keras.layers.MultiHeadAttention(2, 3, name="mha")(x, x)
+    x = keras.layers.LayerNormalization(name="ln")(x)
+    x = keras.layers.Flatten()(x)
+    x = inner(x)
+    x = shared(shared(x))
+    model = keras.Model(inp, keras.layers.Dense(2, name="head")(x), name="outer")
+    for v in model.weights:  # every weight distinct, so a value names its dataset
+        v.assign(np.random.default_rng(abs(hash(v.path)) % 2**32).standard_normal(v.shape).astype(v.dtype))
+    p = str(tmp_path / "m.keras")
+    model.save(p)
+    with tfformats.load_keras_weights(p) as r:
+        datasets = {n: r[n] for n in r if n.startswith("layers/")}
+        assert len(datasets) == len(model.weights)
+        for v in model.weights:
+            value = np.asarray(v)
+            (name,) = [n for n, d in datasets.items() if d.shape == value.shape and np.array_equal(d, value)]
+            assert r.layer_of(name) == v.path.rpartition("/")[0], (name, v.path)

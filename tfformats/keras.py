@@ -54,6 +54,7 @@ class KerasWeights(Mapping):
         self._datasets: dict = {}  # name -> Dataset
         self._part_of: dict = {}  # name -> index in _parts
         self._extra_files: list = []  # shard files opened beside an index
+        self._layer_names: dict | None = None  # layer_names(), kept by layer_of()
         try:
             head = f.read(64)
             if head[:4] == b"PK\x03\x04":
@@ -186,6 +187,47 @@ class KerasWeights(Mapping):
                 path=self.path,
             )
         self._member_crc = None  # checked once
+
+    def layer_names(self) -> dict[str, str]:
+        """``{group path: Keras name}`` of the layers (and the model, at ``""``, and the
+        optimizer) as Keras 3.6 and later record them: ``{"layers/conv2d": "block1_conv"}``.
+
+        A Keras 3 file lays weights out by layer *class* (``layers/conv2d_3/vars/0``),
+        numbered in model order; the name each layer was given is kept only in a
+        ``name`` attribute of its ``vars`` group, which this returns.  Empty for
+        files written by Keras before 3.6, Keras 2 / tf_keras ``.h5`` files (whose
+        groups are already named after the layers) or anything else.
+        """
+        out: dict = {}
+        for part in self._parts:
+            for path, label in part.object_names().items():
+                out.setdefault(path, label)
+        return out
+
+    def layer_of(self, name: str) -> str | None:
+        """The Keras name path of the layer holding weight ``name``, from :meth:`layer_names`.
+
+        The names of the layers it is nested in are joined by ``/`` (not the
+        model's own name), which is how Keras 3 prefixes the variable's ``path``:
+        ``layers/multi_head_attention/query_dense/vars/0`` gives ``"mha/query"``
+        (Keras: ``mha/query/kernel``).  ``None`` when the file records no name for
+        the layer right above the weight.
+        """
+        name = self._name(name)
+        if name not in self._datasets:
+            raise UnknownTensorError(f"no dataset named {name!r}", path=self.path)
+        names = self._layer_names
+        if names is None:
+            names = self._layer_names = self.layer_names()
+        owner, _, _ = name.rpartition("/vars/")
+        if not owner or owner not in names:
+            return None
+        parts, path = [], owner
+        while path:
+            if path in names:
+                parts.append(names[path])
+            path = path.rpartition("/")[0]
+        return "/".join(reversed(parts))
 
     def itemsize(self, name: str) -> int | None:
         """Bytes per value of a dataset (None when its type is not decoded)."""

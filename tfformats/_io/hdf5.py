@@ -678,14 +678,22 @@ class HDF5File:
         (``vars/2`` before ``vars/10``, as Keras 3 numbers a layer's variables)."""
         if self._datasets is None:
             out: list = []
-            state = {"objects": 0, "nodes": 0, "seen": set()}
+            state = {"objects": 0, "nodes": 0, "seen": set(), "names": {}}
             self._hf.budget = STRUCTURE_READS * self._extent + (8 << 20)
             try:
                 self._walk(self._root, "", 0, out, state)
             finally:
                 self._hf.budget = None  # reading values later is not the walk
             self._datasets = sorted(out, key=lambda d: _natural(d.name))
+            self._object_names = dict(sorted(state["names"].items(), key=lambda kv: _natural(kv[0])))
         return self._datasets
+
+    def object_names(self) -> dict[str, str]:
+        """``{group path: name}`` of the objects Keras 3 names in their ``vars`` group's
+        ``name`` attribute (``{"layers/conv2d": "block1_conv"}``, ``""`` for the model
+        itself); empty for files written before Keras 3.6 or by anything else."""
+        self.datasets()
+        return dict(self._object_names)
 
     def read(self, ds: Dataset):
         """The value of ``ds`` as a numpy array in native byte order (fixed-length
@@ -750,7 +758,12 @@ class HDF5File:
             return
         children: dict = {}
         for mtype, mflags, body, at in messages:
-            if mtype == _SYMBOL_TABLE:
+            if mtype == _ATTRIBUTE and prefix.endswith("vars/"):
+                # Keras 3 (3.6 on) names the layer whose variables a 'vars' group holds
+                label = _string_attribute(hf, body, at, "name", 1024)
+                if label is not None:
+                    state["names"].setdefault(prefix[: -len("vars/")].rstrip("/"), label)
+            elif mtype == _SYMBOL_TABLE:
                 b = _Buf(hf, body, at, "symbol table message")
                 btree, heap = b.addr(), b.addr()
                 for name, child in self._symbol_table(btree, heap, at, state):
@@ -1001,22 +1014,33 @@ def _ml_dtype_of_opaque(size: int, dtype_attr: str | None):
     return None, f"opaque ({size} bytes)"
 
 
-def _dataset_dtype_attribute(hf: _File, body: bytes, at: int) -> str | None:
-    """The string value of a dataset's ``dtype`` attribute (as Keras 3 sets it), if this message is it."""
+def _string_attribute(hf: _File, body: bytes, at: int, name: str, max_length: int) -> str | None:
+    """The value of a short string attribute called ``name``, if this attribute message is it.
+
+    ``None`` for another attribute, a value that is not one string of at most
+    ``max_length`` bytes, or a damaged message (the object's own messages decide).
+    """
     tmp = RootAttributes(0, 0, 0)
-    try:  # a damaged attribute: the dataset's own messages decide
-        attr = _attribute(hf, body, at, tmp, {"dtype"})
+    try:
+        attr = _attribute(hf, body, at, tmp, {name})
         if attr is None or attr.shape is None or _count(attr.shape) != 1:
             return None
         if attr.type_class == 3:
             value = _fixed_string(attr)
+            if len(value) > max_length:
+                return None
         elif attr.type_class == 9 and attr.type_bits & 0x0F == 1:
-            value = _vlen_string(hf, attr, max_length=64)  # a dtype's name is short
+            value = _vlen_string(hf, attr, max_length=max_length)
         else:
             return None
     except DataLossError:
         return None
-    return value.decode("ascii", "replace") if value else None
+    return value.decode("utf-8", "backslashreplace") if value else None
+
+
+def _dataset_dtype_attribute(hf: _File, body: bytes, at: int) -> str | None:
+    """The string value of a dataset's ``dtype`` attribute (as Keras 3 sets it), if this message is it."""
+    return _string_attribute(hf, body, at, "dtype", 64)  # a dtype's name is short
 
 
 def _dataset_of(hf: _File, name: str, addr: int, messages) -> Dataset:

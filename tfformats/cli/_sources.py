@@ -30,6 +30,7 @@ class TensorInfo:
     nbytes: int | None  # bytes on disk / in memory (None for strings when unknown)
     kind: str = "tensor"  # 'variable' | 'constant' | 'tensor'
     partitioned: bool = False
+    layer: str | None = None  # Keras 3.6+: the name path of the layer holding the weight
 
 
 class TensorSource:
@@ -199,7 +200,8 @@ class KerasWeightsSource(TensorSource):
         shape = self.reader.get_variable_to_shape_map()[name]
         n = _numel(shape)
         itemsize = self.reader.itemsize(name)
-        return TensorInfo(name, dtype, shape, n, n * itemsize if itemsize else None, "variable")
+        return TensorInfo(name, dtype, shape, n, n * itemsize if itemsize else None, "variable",
+                          layer=self.reader.layer_of(name))
 
     def get(self, name: str):
         return self.reader.get_tensor(name)

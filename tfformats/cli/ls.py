@@ -46,6 +46,7 @@ def run(args) -> int:
                         "nbytes": i.nbytes,
                         "kind": i.kind,
                         "partitioned": i.partitioned,
+                        **({"layer": i.layer} if i.layer is not None else {}),
                     }
                     for i in infos
                 ],
@@ -56,13 +57,18 @@ def run(args) -> int:
         write("(no tensors)" if keep is None else "(no tensor matches the filters)")
         return 0
     headers = ["name", "dtype", "shape", "size"]
+    layers = any(i.layer is not None for i in infos)  # Keras 3.6+ files: the layers' own names
     rows = []
     for i in infos:
         row = [i.name, i.dtype, shape_str(i.shape), f"{i.size:,}"]
         if args.long:
             row += [human_bytes(i.nbytes) if i.nbytes is not None else "?", "yes" if i.partitioned else ""]
+        if layers:
+            row.append(i.layer or "")
         rows.append(row)
     if args.long:
         headers += ["bytes", "partitioned"]
-    write(table(headers, rows, align="lllr" + ("rl" if args.long else "")))
+    if layers:
+        headers.append("layer")
+    write(table(headers, rows, align="lllr" + ("rl" if args.long else "") + ("l" if layers else "")))
     return 0
