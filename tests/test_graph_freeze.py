@@ -475,3 +475,65 @@ def test_freeze_saved_model_errors_name_saved_model_pb(tmp_path):
     (tf2 / "saved_model.pb").write_bytes(saved.SerializeToString())
     _raises_naming(DataLossError, tf2 / "saved_model.pb", freeze_saved_model, tf2, ["StatefulPartitionedCall"],
                    match="not in the graph's library")
+
+
+def test_warm_started_variables_take_the_savers_keys(capsys):
+    # found by a compatibility hunt: a TF1 graph restores each variable twice, by its Saver and by
+    # init_from_checkpoint (Estimator warm starts, TF1 Hub modules, BERT's init_checkpoint), which
+    # reads *another* checkpoint under other keys; the first restore in graph order won, so `a` read
+    # `b`'s value (silently) and a renamed warm start raised "no key 'old_c'"
+    import json
+
+    from cli_helpers import run_cli_json
+
+    warm = require_data("graphs/warm_start")
+    want = json.loads((warm / "warm_start.json").read_text())["variables"]  # as TensorFlow loaded them
+    sm = tfformats.load_saved_model(warm / "sm")
+    assert {v.name: v.checkpoint_key for v in sm.variables} == {n: n for n in want}
+    assert {v.name: sm.get_variable(v.name).tolist() for v in sm.variables} == want and not sm.problems
+    meta = read_meta_graph(warm / "new" / "ck.meta")
+    assert {v: k for v, (k, _) in variable_checkpoint_keys(meta).items()} == {n: n for n in want}
+    # without the saver_def (a bare GraphDef) the restores in a Saver's scope still come first
+    assert {v: k for v, (k, _) in variable_checkpoint_keys(meta.graph_def).items()} == {n: n for n in want}
+    for frozen in (tfformats.freeze_saved_model(warm / "sm"), freeze_graph(meta, warm / "new" / "ck", ["y"]),
+                   freeze_graph(meta.graph_def, warm / "new" / "ck", ["y"])):
+        consts = graph_constants(frozen)
+        assert {n: consts[n].tolist() for n in want} == want
+    code, doc = run_cli_json(capsys, "verify", warm / "sm")
+    assert code == 0 and not doc["problems"]
+
+
+def test_local_variables_are_not_expected_in_the_checkpoint(capsys):
+    # found by a compatibility hunt: every Estimator eval export (streaming metrics are local
+    # variables, which its Saver does not save and its main_op initializes) got one "has no value in
+    # the checkpoint" warning per metric variable
+    import json
+
+    from cli_helpers import run_cli_json
+
+    d = require_data("graphs/local_vars")
+    tf_view = json.loads((d / "local_vars.json").read_text())
+    sm = tfformats.load_saved_model(d / "sm")
+    assert sorted(v.name for v in sm.variables if v.local) == tf_view["local"]
+    assert sorted(v.checkpoint_key for v in sm.variables if not v.local) == tf_view["checkpoint_keys"]
+    assert not sm.problems
+    code, doc = run_cli_json(capsys, "verify", d / "sm")
+    assert code == 0 and not doc["problems"]
+    # still a warning for a variable its Saver restores but the checkpoint lacks
+    warm = tfformats.load_saved_model(require_data("graphs/warm_start/sm"))
+    assert not any(v.local for v in warm.variables)
+
+
+def test_a_variable_its_saver_restores_must_be_in_the_checkpoint(tmp_path):
+    import shutil
+
+    sm_dir = tmp_path / "sm"
+    shutil.copytree(require_data("graphs/warm_start/sm"), sm_dir)
+    prefix = sm_dir / "variables" / "variables"
+    with tfformats.load_checkpoint(prefix) as r:
+        kept = {k: r.get_tensor(k) for k in r if k != "c"}
+    for f in (sm_dir / "variables").iterdir():
+        f.unlink()
+    tfformats.save_checkpoint(prefix, kept)
+    sm = tfformats.load_saved_model(sm_dir)
+    assert sm.problems == ["variable 'c' has no value in the checkpoint"]

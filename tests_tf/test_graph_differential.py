@@ -499,3 +499,20 @@ def test_tensorflow_refuses_a_gradient_entry_naming_a_missing_function():
     with pytest.raises(ValueError, match="missing_grad"):
         with tf.Graph().as_default():
             tf.graph_util.import_graph_def(g, name="")
+
+
+def test_frozen_warm_started_graphs_compute_what_tensorflow_loads():
+    # the variables of tests/data/graphs/warm_start are also restored by init_from_checkpoint from
+    # another checkpoint; the frozen graphs must give the SavedModel's output as TF computes it
+    import json
+
+    warm = GRAPHS / "warm_start"
+    want = json.loads((warm / "warm_start.json").read_text())
+    meta = read_meta_graph(warm / "new" / "ck.meta")
+    for frozen in (freeze_saved_model(warm / "sm"), freeze_graph(meta, warm / "new" / "ck", ["y"])):
+        g = tf.Graph()
+        with g.as_default():
+            tf.graph_util.import_graph_def(tf.compat.v1.GraphDef.FromString(frozen.SerializeToString()), name="")
+        with v1.Session(graph=g) as sess:
+            y = sess.run("y:0", {"x:0": np.array(want["probe"], np.float32)})
+        assert y.tolist() == want["y"]

@@ -88,6 +88,10 @@ class SavedVariable:
     for TF1 models, the variable's node name; ``name`` the variable's own name
     (``SavedVariable.name`` / node name); ``checkpoint_key`` the key in
     ``variables/variables`` (None if the checkpoint has no value for it).
+    ``local`` is True for a TF1 variable the graph's Saver does not restore
+    (a local variable such as an Estimator eval export's ``metrics/*``, set by
+    the init ops when the model is loaded): the checkpoint is not expected
+    to hold it.
     """
 
     path: str
@@ -99,6 +103,7 @@ class SavedVariable:
     node_id: int | None = None
     device: str = ""
     slice_spec: str = ""
+    local: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -111,6 +116,7 @@ class SavedVariable:
             "node_id": self.node_id,
             "device": self.device,
             "slice_spec": self.slice_spec,
+            "local": self.local,
         }
 
 
@@ -692,20 +698,15 @@ class SavedModel:
         return out
 
     def _tf1_variables(self) -> list[SavedVariable]:
-        from .graph.freeze import variable_checkpoint_keys
+        from .graph.freeze import restored_by_saver, variable_checkpoint_keys
         from .graph.nodes import attr_dtype, attr_shape
-        from .proto import pb
 
         reader = self.checkpoint
         keys = variable_checkpoint_keys(self.meta_graph, checkpoint_keys=reader if reader is not None else None)
-        trainable = set()
         cd = self.meta_graph.collection_def.get("trainable_variables")
-        if cd is not None:
-            for raw in cd.bytes_list.value:
-                try:
-                    trainable.add(node_name(pb.VariableDef.FromString(raw).variable_name))
-                except Exception:
-                    pass
+        trainable = self._collection_variables("trainable_variables")
+        restored = restored_by_saver(self.meta_graph)
+        local = self._collection_variables("local_variables") if restored is None else None
         out = []
         for n in self.graph_def.node:
             if n.op not in VARIABLE_OPS:
@@ -723,8 +724,23 @@ class SavedModel:
                     checkpoint_key=key,
                     device=n.device,
                     slice_spec=spec,
+                    local=(n.name not in restored) if restored is not None else n.name in local,
                 )
             )
+        return out
+
+    def _collection_variables(self, collection: str) -> set:
+        """Variable node names listed (as VariableDefs) in a collection of the meta graph."""
+        from .proto import pb
+
+        out = set()
+        cd = self.meta_graph.collection_def.get(collection)
+        if cd is not None:
+            for raw in cd.bytes_list.value:
+                try:
+                    out.add(node_name(pb.VariableDef.FromString(raw).variable_name))
+                except Exception:
+                    pass
         return out
 
     def get_variable(self, name: str):
@@ -946,7 +962,7 @@ class SavedModel:
             if variables and self.checkpoint is None:
                 out.append("the graph has variables but there is no variables/ checkpoint")
             for v in variables:
-                if v.checkpoint_key is None and self.checkpoint is not None:
+                if v.checkpoint_key is None and self.checkpoint is not None and not v.local:
                     out.append(f"variable {v.path!r} has no value in the checkpoint")
         return out
 

@@ -914,6 +914,68 @@ def gen_traced():
     tf.io.write_graph(g, GRAPHS, "traced_fn.pb", as_text=False)
 
 
+def gen_warm_start():
+    """``graphs/warm_start/``: a TF1 model whose variables are also restored by
+    ``init_from_checkpoint`` from another checkpoint, under other keys (a = prev "b", b = prev "a",
+    c = prev "old_c"), as Estimator warm starts, TF1 Hub modules and BERT's init_checkpoint do; then
+    trained, saved (``new/ck``, with its .meta) and exported (``sm/``, simple_save).  TensorFlow's
+    loaded values and outputs go to ``warm_start.json``."""
+    v1 = tf.compat.v1
+    d = os.path.join(GRAPHS, "warm_start")
+    fresh(d)
+    with tf.Graph().as_default(), v1.Session() as s:
+        for name, value in (("a", 1.0), ("b", 2.0), ("old_c", 3.0)):
+            v1.get_variable(name, [3], initializer=v1.constant_initializer(value))
+        s.run(v1.global_variables_initializer())
+        v1.train.Saver().save(s, os.path.join(d, "prev", "ck"), write_meta_graph=False)
+    with tf.Graph().as_default(), v1.Session() as s:
+        x = v1.placeholder(tf.float32, [None, 3], name="x")
+        a = v1.get_variable("a", [3], initializer=v1.zeros_initializer())
+        b = v1.get_variable("b", [3], initializer=v1.zeros_initializer())
+        c = v1.get_variable("c", [3], initializer=v1.zeros_initializer())
+        v1.train.init_from_checkpoint(os.path.join(d, "prev", "ck"), {"a": "b", "b": "a", "old_c": "c"})  # checkpoint key -> variable
+        y = tf.identity(tf.reduce_sum(x * a, 1) + tf.reduce_sum(b) * 10.0 + tf.reduce_sum(c) * 100.0, name="y")
+        s.run(v1.global_variables_initializer())
+        s.run([a.assign_add([10.0, 20.0, 30.0]), b.assign_add([100.0, 200.0, 300.0]), c.assign_add([7.0, 8.0, 9.0])])
+        v1.train.Saver().save(s, os.path.join(d, "new", "ck"))
+        v1.saved_model.simple_save(s, os.path.join(d, "sm"), {"x": x}, {"y": y})
+    for state in ("prev", "new"):  # the state files hold this machine's absolute paths; not needed
+        os.remove(os.path.join(d, state, "checkpoint"))
+    probe = np.array([[1.0, 2.0, 3.0]], np.float32)
+    with tf.Graph().as_default(), v1.Session() as s:
+        v1.saved_model.loader.load(s, ["serve"], os.path.join(d, "sm"))
+        values = {v.op.name: s.run(v).tolist() for v in v1.global_variables()}
+        out = s.run("y:0", {"x:0": probe}).tolist()
+    dump_json({"variables": values, "probe": probe.tolist(), "y": out, "tensorflow_version": tf.__version__},
+              os.path.join(d, "warm_start.json"))
+
+
+def gen_local_variables():
+    """``graphs/local_vars/sm``: a TF1 SavedModel with local variables (streaming metrics, as an
+    Estimator's eval export has), which its Saver does not save and its main_op initializes; what
+    TensorFlow's loader gives for every variable goes to ``local_vars.json``."""
+    v1 = tf.compat.v1
+    d = fresh(os.path.join(GRAPHS, "local_vars"))
+    with tf.Graph().as_default(), v1.Session() as s:
+        x = v1.placeholder(tf.float32, [None], name="x")
+        w = v1.get_variable("w", [], initializer=v1.constant_initializer(3.0))
+        mean, update = v1.metrics.mean(x * w, name="metrics/mean")
+        s.run([v1.global_variables_initializer(), v1.local_variables_initializer()])
+        s.run(update, {x: [1.0, 2.0]})
+        b = v1.saved_model.Builder(os.path.join(d, "sm"))
+        b.add_meta_graph_and_variables(
+            s, ["eval"], signature_def_map={"eval": v1.saved_model.predict_signature_def({"x": x}, {"mean": mean})},
+            main_op=v1.local_variables_initializer())
+        b.save()
+    with tf.Graph().as_default(), v1.Session() as s:
+        v1.saved_model.loader.load(s, ["eval"], os.path.join(d, "sm"))
+        values = {v.op.name: np.asarray(s.run(v)).tolist() for v in v1.global_variables() + v1.local_variables()}
+        saved = sorted(k for k, _ in tf.train.list_variables(os.path.join(d, "sm", "variables", "variables")))
+    dump_json({"variables": values, "local": sorted(set(values) - set(saved)),
+               "checkpoint_keys": saved, "tensorflow_version": tf.__version__},
+              os.path.join(d, "local_vars.json"))
+
+
 def main():
     os.makedirs(GRAPHS, exist_ok=True)
     os.makedirs(SAVED, exist_ok=True)
@@ -927,6 +989,9 @@ def main():
         dump_json(graph_report, os.path.join(GRAPHS, "report.json"))
     if not which or "traced" in which:
         gen_traced()
+    if not which or "warm_start" in which:
+        gen_warm_start()
+        gen_local_variables()
     if not which or "control_flow" in which:
         cf_report = {}
         gen_cflow("tf1_cflow_v1", v2=False, report=cf_report)

@@ -167,9 +167,40 @@ def _const_strings(node) -> list[str] | None:
     return [v.decode("utf-8", "replace") for v in arr.reshape(-1)]
 
 
-def _saver_keys(graph_def) -> dict[str, tuple[str, str]]:
-    """``{variable node: (checkpoint key, slice spec)}`` from the graph's restore ops."""
+# RestoreV2/Restore ops a tf.compat.v1.train.Saver makes: in its "save" scope ("save", "save_1",
+# "outer/save"...); init_from_checkpoint's are "checkpoint_initializer*", reading another checkpoint
+_SAVER_SCOPE = re.compile(r"(?:^|/)save(?:_\d+)?/")
+
+
+def _upstream(by_name: dict, start: str) -> set:
+    """Names of ``start`` and every node it depends on (data and control inputs)."""
+    seen = {start}
+    todo = [start]
+    while todo:
+        n = by_name.get(todo.pop())
+        if n is None:
+            continue
+        for inp in n.input:
+            name = node_name(inp)
+            if name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return seen
+
+
+def _saver_keys(graph_def, restore_op: str | None = None) -> dict[str, tuple[str, str]]:
+    """``{variable node: (checkpoint key, slice spec)}`` from the graph's restore ops.
+
+    A graph can restore a variable in several places: its Saver (or several
+    Savers), and ``init_from_checkpoint`` (warm starts, TF1 Hub modules, BERT's
+    ``init_checkpoint``), whose restores read *another* checkpoint, under other
+    keys.  With ``restore_op`` (a MetaGraphDef's ``saver_def.restore_op_name``)
+    only the restores that op runs count, as when TensorFlow restores the
+    graph; without it, restores in a Saver's ``save`` scope come before the
+    others.
+    """
     by_name = {n.name: n for n in graph_def.node}
+    scope = _upstream(by_name, node_name(restore_op)) if restore_op and node_name(restore_op) in by_name else None
 
     def through_identity(inp: str, limit: int = 16) -> str:
         for _ in range(limit):
@@ -198,13 +229,18 @@ def _saver_keys(graph_def) -> dict[str, tuple[str, str]]:
                 restored[(n.name, 0)] = (keys[0], spec[0])
     out = {}
     if restored:
+        others = {}
         for n in graph_def.node:
             if n.op in ("Assign", "AssignVariableOp") and len(n.input) >= 2:
+                if scope is not None and n.name not in scope:
+                    continue
                 src = through_identity(n.input[1])
                 hit = restored.get((node_name(src), output_index(src)))
                 if hit is not None:
                     var = node_name(through_identity(n.input[0]))
-                    out.setdefault(var, hit)
+                    (out if scope is not None or _SAVER_SCOPE.search(node_name(src)) else others).setdefault(var, hit)
+        for var, hit in others.items():
+            out.setdefault(var, hit)
     # TF2 SavedModels (and graphs saved through a traced function) restore inside a
     # function: the caller passes the variable handles, the function assigns them.
     library = {f.signature.name: f for f in graph_def.library.function}
@@ -219,6 +255,17 @@ def _saver_keys(graph_def) -> dict[str, tuple[str, str]]:
             if arg < len(data_inputs):
                 out.setdefault(node_name(through_identity(data_inputs[arg])), hit)
     return out
+
+
+def restored_by_saver(meta) -> set | None:
+    """Names of the variable nodes a MetaGraphDef's Saver restores (its ``saver_def``'s
+    restore op), or ``None`` when it has no Saver (or its restore op is not in the graph)."""
+    if meta is None or not meta.HasField("saver_def"):
+        return None
+    restore_op = meta.saver_def.restore_op_name
+    if not restore_op or node_name(restore_op) not in {n.name for n in meta.graph_def.node}:
+        return None
+    return set(_saver_keys(meta.graph_def, restore_op))
 
 
 def _decimal(text: str) -> int | None:
@@ -296,7 +343,8 @@ def variable_checkpoint_keys(graph, checkpoint_keys=None) -> dict[str, tuple[str
     it fall back to a VarHandleOp's ``shared_name``.
     """
     meta, graph_def = _split(graph)
-    from_saver = _saver_keys(graph_def)
+    restore_op = meta.saver_def.restore_op_name if meta is not None and meta.HasField("saver_def") else None
+    from_saver = _saver_keys(graph_def, restore_op)
     from_coll = _collection_keys(meta)
     out = {}
     for n in graph_def.node:
