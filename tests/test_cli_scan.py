@@ -514,6 +514,17 @@ def test_graphs_beside_a_checkpoint_are_scanned(tmp_path, capsys):
     assert code == 1 and any(f["op"] == "WriteFile" and f["location"]["file"].endswith("graph.pb") for f in doc["findings"])
 
 
+def test_a_folder_named_relatively_scans_each_graph_once(tmp_path, capsys, monkeypatch):
+    # found by a compatibility hunt: the latest checkpoint's .meta, named once through the state
+    # file (absolute) and once by the folder listing (relative), was scanned twice
+    shutil.copytree(DATA / "tf_versions" / "1.15.0" / "tf1_saver", tmp_path / "train")
+    metas = len(list((tmp_path / "train").glob("*.meta")))
+    monkeypatch.chdir(tmp_path)
+    for given in ("train", str(tmp_path / "train"), "./train/"):
+        code, doc = scan(capsys, given)
+        assert doc["scanned"]["meta_graphs"] == metas, given
+
+
 def test_deeply_nested_text_graph_is_an_input_error(tmp_path, capsys):
     depth = 400
     txt = ('node { name: "n" op: "PartitionedCall" attr { key: "f" value { func { '
@@ -559,3 +570,41 @@ def test_vocabulary_assets_of_tf2_saved_models_are_low(capsys, name):
     assert init["severity"] == "low" and "own asset 'vocab.txt'" in init["why"]
     look = [f for f in doc["findings"] if f["op"] == "StringLookup"]
     assert len(look) == (name == "tfk_vocab") and all(f["severity"] == "low" for f in look)
+
+
+def test_warm_start_restores_and_scoped_savers(tmp_path, capsys):
+    # found by a compatibility hunt: every warm-started Estimator export and TF1 Hub module failed
+    # scan: init_from_checkpoint's restores (a constant path to another checkpoint, run by the
+    # variables' initializers) and a Saver made inside a name scope (a Hub module's own) were high
+    from tfformats.proto import pb
+
+    code, doc = scan(capsys, DATA / "graphs" / "warm_start" / "sm")
+    warm = [f for f in doc["findings"] if f["location"]["node"].startswith("checkpoint_initializer")]
+    assert code == 0 and len(warm) == 3 and {f["severity"] for f in warm} == {"medium"}
+    assert all("init_from_checkpoint" in f["why"] and "prev/ck" in f["why"] for f in warm)
+    meta = pb.MetaGraphDef.FromString((SCAN / "tf1_model.meta").read_bytes())
+    meta.ClearField("saver_def")
+
+    def scoped(name: str) -> str:
+        ref = name.lstrip("^")
+        return name[: len(name) - len(ref)] + ("hub/module/" + ref if ref.startswith("save/") else ref)
+
+    for n in meta.graph_def.node:
+        n.name = scoped(n.name)
+        n.input[:] = [scoped(i) for i in n.input]
+    p = tmp_path / "scoped.meta"
+    p.write_bytes(meta.SerializeToString())
+    code, doc = scan(capsys, p)
+    sev = {f["location"]["node"]: (f["severity"], f["rule"]) for f in doc["findings"] if f["op"] in SAVER}
+    assert sev["hub/module/save/SaveV2"] == ("low", "saver") and code == 0
+    save = next(n for n in meta.graph_def.node if n.name == "hub/module/save/SaveV2")
+    c = meta.graph_def.node.add()
+    c.name, c.op = "evil_path", "Const"
+    c.attr["dtype"].type = 7
+    c.attr["value"].tensor.dtype = 7
+    c.attr["value"].tensor.string_val.append(b"/etc/cron.d/x")
+    save.input[0] = "evil_path"  # in the scope, but writing to a constant path: not the saver's
+    p.write_bytes(meta.SerializeToString())
+    code, doc = scan(capsys, p)
+    [f] = [f for f in doc["findings"] if f["op"] == "SaveV2"]
+    assert code == 1 and f["severity"] == "high"

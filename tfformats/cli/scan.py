@@ -73,7 +73,9 @@ INFLATE_BASE = 16 << 20  # a zlib/gzip string is inflated up to INFLATE_BASE + I
 INFLATE_RATIO = 32  # (docs/robustness.md: memory stays within 48 MiB + 64 x the input's size)
 _BASE64 = re.compile(rb"^[A-Za-z0-9+/_\-]{16,}={0,2}$")
 _TRACED_SAVER_FN = re.compile(r"^__inference__traced_(save|restore)_\d+$")
-_SAVER_SCOPE = re.compile(r"^save(_\d+)?/")
+_SAVER_SCOPE = re.compile(r"(^|/)save(_\d+)?/")  # a Saver's ops, also one made inside a name scope (a TF1 Hub module's)
+# the restore tf.compat.v1.train.init_from_checkpoint makes for each variable it warm-starts
+_INIT_FROM_CHECKPOINT = re.compile(r"(^|/)checkpoint_initializer(_\d+)?$")
 
 
 def add_arguments(p) -> None:
@@ -226,7 +228,7 @@ class Scanner:
             if n.op in SAVER_OPS:
                 if saver_scope is not None and n.name.startswith(saver_scope + "/"):
                     in_saver = "info"
-                elif _SAVER_SCOPE.match(n.name):
+                elif _SAVER_SCOPE.search(n.name):
                     in_saver = "low"
             self.check_node(n, nodes=top_nodes, library=library, file=file, meta_graph=meta_graph, function=None,
                             nested_in=nested_in, depth=depth, in_saver=in_saver, assets=assets, saver_file=saver_file)
@@ -297,6 +299,14 @@ class Scanner:
                 category = "saver"
                 why = f"checkpoint {('save' if 'Save' in op or 'Merge' in op else 'restore')} op in the saver's own graph" + (
                     " (identified by naming convention only)" if in_saver == "low" else "")
+            if (in_saver is None and op in ("RestoreV2", "Restore", "RestoreSlice") and path is not None
+                    and _INIT_FROM_CHECKPOINT.search(n.name)):
+                # a warm start: reads another checkpoint into variables when their initializers run
+                # (a SavedModel loader restores through the saver instead); the path is a constant
+                severity = "medium"
+                why = ("restores variables from another checkpoint at a constant path when their initializers run "
+                       "(tf.compat.v1.train.init_from_checkpoint: a warm start, a TF1 Hub module; identified by its "
+                       "name)")
             asset = _asset_input(n, PATH_INPUT.get(op), assets) if category == "file-read" else None
             if asset is not None and in_saver is None:
                 # TensorFlow rewrites an asset's path constant to point into assets/ when it loads the model
@@ -1116,14 +1126,22 @@ def _scan_graphs_beside_checkpoint(s: Scanner, target) -> None:
 
     prefix = target.path if target.kind == "checkpoint" else None
     paths = []
+    seen = set()  # one file named two ways (the state file's absolute path, the folder given relative)
+
+    def add(path: str) -> None:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            paths.append(path)
+
     if prefix and os.path.isfile(prefix + ".meta"):
-        paths.append(prefix + ".meta")
+        add(prefix + ".meta")
     directory = target.details.get("directory")
     if directory and os.path.isdir(directory):
         for name in sorted(os.listdir(directory))[:10_000]:
             full = os.path.join(directory, name)
-            if name.endswith((".meta", ".pb", ".pbtxt")) and full not in paths and os.path.isfile(full):
-                paths.append(full)
+            if name.endswith((".meta", ".pb", ".pbtxt")) and os.path.isfile(full):
+                add(full)
     for path in paths[:50]:
         try:
             t = detect(path)
