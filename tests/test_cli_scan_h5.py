@@ -24,7 +24,8 @@ H5 = json.loads((SCAN / "expected_h5.json").read_text())["fixtures"]
 DENSE = "h5_dense_attrs.h5"  # attributes in a fractal heap: not read by tfformats
 MODELS = sorted(n for n, e in H5.items() if "model_config_sha256" in e)
 LAMBDA = sorted(n for n in MODELS if H5[n]["keras_lambda_layers"] and n != DENSE)
-CLEAN = sorted(n for n in MODELS if not H5[n]["keras_lambda_layers"])
+HUB = sorted(n for n in MODELS if H5[n].get("hub_handles"))
+CLEAN = sorted(n for n in MODELS if not H5[n]["keras_lambda_layers"] and n not in HUB)
 
 
 def test_fixtures_cover_the_writers():
@@ -65,6 +66,16 @@ def test_lambda_found(name):
     for layer in H5[name]["keras_lambda_layers"]:  # the layers Keras itself loaded as Lambda
         assert any(f"(layer '{layer}')" in f["where"] and "model_config" in f["where"] for f in lam), lam
     assert doc["scanned"]["keras_configs"] == 2  # model_config and training_config
+
+
+@pytest.mark.parametrize("name", HUB)
+def test_hub_keras_layer_found(name):
+    # found by a compatibility hunt: a tensorflow_hub KerasLayer, which loads and runs the SavedModel
+    # its handle names when the model is loaded (TFSMLayer's twin), passed scan unreported
+    code, doc = run_json_subprocess("scan", SCAN / name)
+    hub = [f for f in doc["findings"] if f["op"] == "KerasLayer"]
+    assert code == 1 and [f["severity"] for f in hub] == ["high"] * len(H5[name]["hub_handles"])
+    assert all(repr(h) in f["why"] for f, h in zip(hub, H5[name]["hub_handles"]))
 
 
 @pytest.mark.parametrize("name", CLEAN)
@@ -109,7 +120,7 @@ def test_info(capsys, name):
     assert doc["layer_classes"] == dict(Counter(e["config_layers"]))
     assert doc["num_layers"] == len(e["config_layers"])
     assert doc["model_config_bytes"] == e["model_config_bytes"]
-    assert doc["userblock_bytes"] == e["userblock"] and doc["training_config"] is True
+    assert doc["userblock_bytes"] == e["userblock"] and doc["training_config"] is ("training_config" in e["attributes"])
     assert doc["attributes"] == e["attributes"]
 
 

@@ -23,6 +23,7 @@ Writes, with real TensorFlow:
   completed at run time; ``while_body`` (WriteFile only in a While body);
   ``mlir_passthrough`` (a tf.WriteFile in the MLIR text of MlirPassthroughOp);
   ``collection_graph.meta`` (a GraphDef with a WriteFile in a collection_def);
+- ``hub_layer.h5``: a tf_keras model whose tensorflow_hub KerasLayer loads ``clean_module``;
 - ``tfsm_layer.keras``: a Keras 3 archive whose TFSMLayer loads ``clean_module``;
 - Keras HDF5 models (``model.save("x.h5")``): ``tfk_lambda.h5``/``tfk_clean.h5``
   (tf_keras), ``k3_lambda.h5``/``k3_clean.h5`` (Keras 3's legacy h5 saving),
@@ -527,6 +528,17 @@ def write_expected_h5():
             e["config_layers"] = [l["class_name"] for l in cfg["config"]["layers"]]
             if name.startswith("keras212"):
                 e["keras_lambda_layers"] = k212.get("lambda_layers") if "lambda" in name else []
+            elif name == "hub_layer.h5":
+                import tensorflow_hub as hub
+
+                here = os.getcwd()
+                os.chdir(OUT)  # the handle is relative to the fixtures
+                try:
+                    m = tf_keras.models.load_model(p, custom_objects={"KerasLayer": hub.KerasLayer})
+                finally:
+                    os.chdir(here)
+                e["keras_lambda_layers"] = []
+                e["hub_handles"] = [l.get_config()["handle"] for l in m.layers if type(l).__name__ == "KerasLayer"]
             else:
                 loader = keras.saving.load_model if name.startswith("k3_") else tf_keras.models.load_model
                 kw = {"safe_mode": False, "compile": False} if name.startswith("k3_") else {}
@@ -547,6 +559,27 @@ def save_keras3_tfsm_layer():
         inp = keras.Input((2,))
         out = keras.layers.TFSMLayer("clean_module", call_endpoint="serving_default", name="external")(inp)
         keras.Model(inp, out).save(fresh("tfsm_layer.keras"))
+    finally:
+        os.chdir(here)
+
+
+def save_hub_layer_h5():
+    """``hub_layer.h5``: a tf_keras model whose tensorflow_hub KerasLayer loads ``clean_module``
+    (its handle, a path in the config) when the model is loaded.  Needs ``pip install
+    tensorflow-hub`` (and setuptools for its import); without it the committed file is kept."""
+    try:
+        import tensorflow_hub as hub
+        import tf_keras as keras
+    except ImportError as exc:
+        print(f"skipped hub_layer.h5: {exc} (committed file kept)")
+        return
+    here = os.getcwd()
+    os.chdir(OUT)
+    try:
+        inp = keras.Input((2,))
+        layer = hub.KerasLayer("clean_module", signature="serving_default", signature_outputs_as_dict=True,
+                               name="hub_layer")
+        keras.Model(inp, list(layer(inp).values())[0]).save(fresh("hub_layer.h5"))
     finally:
         os.chdir(here)
 
@@ -673,6 +706,7 @@ FIXTURES = {
     "tfsm_layer.keras": save_keras3_tfsm_layer,  # after clean_module (it loads it)
     "keras_h5": save_keras_h5,
     "keras212": save_keras212,
+    "hub_layer.h5": save_hub_layer_h5,  # after clean_module (its handle)
 }
 
 

@@ -462,6 +462,15 @@ class Scanner:
                 target = cfg.get("filepath") if isinstance(cfg, dict) else None
                 self.add("high", "file-read", f"Keras TFSMLayer: loads and runs the SavedModel at {target!r} when the "
                          "model is loaded (outside this file, not scanned)", "TFSMLayer", file=file, detail=label)
+            elif cls == "KerasLayer" and isinstance(cfg, dict) and "handle" in cfg:
+                # tensorflow_hub.KerasLayer (given to load_model as a custom object): builds itself by
+                # loading the SavedModel its handle names, downloading it when the handle is a URL
+                target = cfg.get("handle")
+                remote = isinstance(target, str) and "://" in target and not target.startswith("file://")
+                self.add("high", "network" if remote else "file-read",
+                         f"tensorflow_hub KerasLayer: loads and runs the SavedModel at {target!r} when the model is "
+                         "loaded" + (" (downloaded from there)" if remote else "") + " (outside this file, not scanned)",
+                         "KerasLayer", file=file, detail=label)
             elif cls in ("StringLookup", "IntegerLookup", "IndexLookup", "TextVectorization") and isinstance(cfg, dict) \
                     and isinstance(cfg.get("vocabulary"), str):
                 if self._in_saved_model:
