@@ -563,3 +563,22 @@ def test_info_of_a_training_folder_mentions_its_event_files(tmp_path, capsys):
     assert code == 0 and doc["kind"] == "checkpoint" and doc["event_files"] == [ev.name]
     code, out, err = run_cli(capsys, "info", d)
     assert "also holds 1 event file(s)" in out
+
+
+def test_info_says_when_the_state_files_latest_checkpoint_is_gone(tmp_path, capsys):
+    # found by a compatibility hunt: a Saver with save_relative_paths=False writes absolute paths;
+    # after the folder moved, info showed the old path as "latest" while reading the folder's own
+    import tfformats
+
+    moved = tmp_path / "moved"
+    shutil.copytree(SAMPLE, moved)
+    gone = tmp_path / "original" / "model-1"
+    (moved / "checkpoint").write_text(f'model_checkpoint_path: "{gone}"\nall_model_checkpoint_paths: "{gone}"\n')
+    assert tfformats.latest_checkpoint(str(moved)) is None  # as tf.train.latest_checkpoint
+    code, doc = run_cli_json(capsys, "info", moved)
+    st = doc["checkpoint_state"]
+    assert st["latest"] == str(gone) and st["latest_exists"] is False
+    code, out, _ = run_cli(capsys, "info", moved)
+    assert "no such checkpoint" in out
+    code, doc = run_cli_json(capsys, "info", SAMPLE)
+    assert doc["checkpoint_state"]["latest_exists"] is True

@@ -211,3 +211,9 @@ def test_examples_no_schema_fits_say_why(capsys, tmp_path):
     assert "record 1" in s["error"] and "'x'" in s["error"] and "float32" in s["error"]
     code, out, _ = run_cli(capsys, "info", path)
     assert code == 0 and "no Example schema fits the first 2 records" in out
+
+
+def test_ls_of_an_event_file_points_to_info(capsys):
+    f = next((DATA / "events").rglob("*tfevents*"))
+    code, out, err = run_cli(capsys, "ls", f)
+    assert code == 3 and "an event file holds no named tensors (try 'tfformats info')" in err

@@ -608,3 +608,21 @@ def test_warm_start_restores_and_scoped_savers(tmp_path, capsys):
     code, doc = scan(capsys, p)
     [f] = [f for f in doc["findings"] if f["op"] == "SaveV2"]
     assert code == 1 and f["severity"] == "high"
+
+
+def test_findings_of_a_meta_graph_with_no_tags_name_it(tmp_path, capsys):
+    # found by a compatibility hunt: TF1 Hub modules save their default graph with the empty tag set;
+    # its findings lost their meta graph (the {train} graph's kept theirs)
+    from tfformats.proto import pb
+
+    d = tmp_path / "sm"
+    shutil.copytree(SCAN / "tf1_saved_model", d)
+    sm = pb.SavedModel.FromString((d / "saved_model.pb").read_bytes())
+    second = sm.meta_graphs.add()
+    second.CopyFrom(sm.meta_graphs[0])
+    del sm.meta_graphs[0].meta_info_def.tags[:]  # {} and {serve}
+    (d / "saved_model.pb").write_bytes(sm.SerializeToString())
+    code, doc = scan(capsys, d)
+    saver = [f for f in doc["findings"] if f["location"].get("node") == "save/SaveV2"]
+    assert sorted(f["location"]["meta_graph"] for f in saver) == ["", "serve"]
+    assert sorted(f["where"].split(" > ")[0] for f in saver) == ["meta_graph{serve}", "meta_graph{}"]

@@ -277,6 +277,16 @@ def test_tag_selection(tmp_path):
         load_saved_model(dst)
     assert load_saved_model(dst, tags={"gpu", "serve"}).meta_graph_index == 0
 
+    def hub_style(sm):  # TF1 Hub modules: the default graph has no tags, the training one {train}
+        del sm.meta_graphs[0].meta_info_def.tags[:]
+        del sm.meta_graphs[1].meta_info_def.tags[:]
+        sm.meta_graphs[1].meta_info_def.tags.append("train")
+
+    _rewrite(dst, hub_style)
+    assert load_saved_model(dst).meta_graph_index == 0 and load_saved_model(dst).tags == []
+    assert load_saved_model(dst, tags="").meta_graph_index == 0
+    assert load_saved_model(dst, tags="train").meta_graph_index == 1
+
 
 def test_legacy_init_op_and_train_op(tmp_path):
     dst = shutil.copytree(sm_dir("tf1_builder"), tmp_path / "m")

@@ -545,12 +545,13 @@ class SavedModel:
         if want is None:
             if len(sets) == 1:
                 return 0
-            for i, s in enumerate(sets):
-                if s == {"serve"}:
-                    return i
+            for default in ({"serve"}, frozenset()):  # the empty set: a TF1 Hub module's default graph
+                for i, s in enumerate(sets):
+                    if s == default:
+                        return i
             raise InvalidArgumentError(
-                f"the SavedModel has {len(sets)} meta graphs and none is tagged exactly {{serve}}; "
-                f"pass tags= one of: {available}",
+                f"the SavedModel has {len(sets)} meta graphs and none is tagged exactly {{serve}} or {{}}; "
+                f"pass tags= (--tags on the command line) one of: {available}",
                 path=self.directory,
             )
         for i, s in enumerate(sets):
@@ -1032,7 +1033,9 @@ def load_saved_model(directory, tags=None) -> SavedModel:
     a path or URL of the ``saved_model.pb`` itself names its directory.
 
     ``tags`` is a collection of tags (``["serve"]``) or a comma-separated
-    string; by default the only meta graph, or the one tagged ``{serve}``.
+    string (``""``: the empty tag set); by default the only meta graph, or
+    the one tagged ``{serve}``, or the one with the empty tag set (the default
+    graph of a TF1 Hub module).
     Raises ``InvalidArgumentError`` listing the available tag sets when none
     matches, ``UnsupportedError`` for chunked (``saved_model.cpb``) models.
     """

@@ -263,4 +263,6 @@ def open_tensors(target: Target, *, verify: bool = True) -> TensorSource:
         return KerasWeightsSource(target)
     if target.kind == "tf_dataset":
         return DatasetSource(target, verify=verify)
-    raise input_error(f"{target.given}: a {target.kind} holds no named tensors (try 'tfformats info')")
+    what = target.kind.replace("_", " ")
+    raise input_error(f"{target.given}: {'an' if what[:1] in 'aeiou' else 'a'} {what} holds no named tensors "
+                      "(try 'tfformats info')")

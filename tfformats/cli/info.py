@@ -28,7 +28,8 @@ EXAMPLES = """\
 
 def add_arguments(p) -> None:
     p.add_argument("path", help="any file or directory TensorFlow wrote")
-    p.add_argument("--tags", metavar="TAG[,TAG]", help="SavedModel: the meta graph's exact tag set (default: the only one, or serve)")
+    p.add_argument("--tags", metavar="TAG[,TAG]", help="SavedModel: the meta graph's exact tag set, '' for the empty one "
+                   "(default: the only one, or serve, or the empty set as TF1 Hub modules have)")
 
 
 def run(args) -> int:
@@ -117,8 +118,13 @@ def checkpoint_summary(target, *, prefix_override: str | None = None) -> dict:
             except Exception:
                 st = None
             if st is not None:
+                from ..checkpoint.state import checkpoint_exists
+
                 summary["checkpoint_state"] = {
                     "latest": st.model_checkpoint_path,
+                    # a state file naming absolute paths outlives a move of its folder; TensorFlow's
+                    # latest_checkpoint() then finds nothing
+                    "latest_exists": bool(checkpoint_exists(st.model_checkpoint_path)),
                     "all": list(st.all_model_checkpoint_paths),
                 }
         return summary
@@ -148,7 +154,10 @@ def _checkpoint_text(s: dict, title: str = "checkpoint") -> str:
             pairs.append(("object graph", f"{og['objects']} objects, {og['variables']} variables, {og['slot_variables']} slot variables"))
     st = s.get("checkpoint_state")
     if st:
-        pairs.append(("latest", st["latest"]))
+        gone = "" if st.get("latest_exists", True) else (
+            " (no such checkpoint: the state file names it by an absolute path and the folder has moved?"
+            " tf.train.latest_checkpoint finds nothing)")
+        pairs.append(("latest", f"{st['latest']}{gone}"))
         pairs.append(("checkpoints", len(st["all"])))
     out = [key_values(pairs)]
     if s["dtypes"]:
@@ -211,7 +220,8 @@ def _saved_model(target, args):
             f"variables/: {var['num_tensors']:,} tensors, {var['num_parameters']:,} parameters ({human_bytes(var['num_bytes'])})"
         )
     if doc.get("assets"):
-        lines.append("assets: " + ", ".join(a.get("filename", "?") for a in doc["assets"][:10]))
+        names = list(dict.fromkeys(a.get("filename", "?") for a in doc["assets"]))  # two tables, one file: once
+        lines.append("assets: " + ", ".join(names[:10]) + (f" (+{len(names) - 10} more)" if len(names) > 10 else ""))
     lines.append(f"keras metadata: {'yes' if doc.get('keras_metadata') else 'no'}; fingerprint: {'yes' if doc.get('fingerprint') else 'no'}")
     lines.append(str(summary))
     return s, "\n".join(lines)

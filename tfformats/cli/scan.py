@@ -144,7 +144,8 @@ class Scanner:
         self._in_saved_model = False  # Keras configs being scanned belong to a SavedModel
 
     def add(self, severity, rule, why, op=None, **location) -> None:
-        loc = {k: v for k, v in location.items() if v not in (None, [], "")}
+        # an empty tag set (TF1 Hub modules save their default graph so) is still a meta graph's name
+        loc = {k: v for k, v in location.items() if v not in (None, [], "") or (k == "meta_graph" and v == "")}
         self.findings.append(Finding(severity, rule, why, op, loc))
 
     # -- graphs ---------------------------------------------------------------
