@@ -125,3 +125,23 @@ def test_checkpoint_state_file_names_the_latest_checkpoint(capsys):
     assert code == 0 and doc["prefix"] == os.path.abspath(CKPTS / tf_says)
     assert doc["checkpoint_state"]["latest"] == doc["prefix"]
 
+
+
+def test_a_folder_of_readable_things_says_what_to_name(tmp_path, capsys):
+    # found by a compatibility hunt: a TFDS dataset folder (TFRecord shards) and an Estimator's
+    # export/ base (timestamped SavedModels) got "directory holds no ..." with no hint
+    import shutil
+
+    from cli_helpers import DATA, run_cli
+
+    shards = tmp_path / "tiny_ds" / "1.0.0"
+    shards.mkdir(parents=True)
+    for i in range(2):
+        shutil.copy(DATA / "records" / "examples.none.tfrecord", shards / f"tiny_ds-train.tfrecord-0000{i}-of-00002")
+    (shards / "dataset_info.json").write_text("{}")
+    code, _, err = run_cli(capsys, "info", shards)
+    assert code == 3 and "2 TFRecord file(s) (tiny_ds-train.tfrecord-00000-of-00002" in err
+    export = tmp_path / "export"
+    shutil.copytree(DATA / "saved_models" / "tf1_builder", export / "1796469649")
+    code, _, err = run_cli(capsys, "verify", export)
+    assert code == 3 and f"SavedModel(s) in subfolder(s) 1796469649: name one ({export / '1796469649'})" in err

@@ -714,7 +714,39 @@ def _detect_dir(p: str, given: str) -> Target:
         return Target("keras_sharded", os.path.join(p, indexes[0]), given, {"directory": p})
     raise input_error(
         f"{given}: directory holds no SavedModel, checkpoint, event files, Keras weights index or tf.data saved dataset"
+        + _directory_hint(p, given)
     )
+
+
+def _directory_hint(p: str, given: str) -> str:
+    """What inside a directory tfformats could read, named one by one: TFRecord shards (a TFDS or
+    tf.data dataset folder), SavedModels in subfolders (an Estimator's export/ base)."""
+    records, models = [], []
+    try:
+        names = sorted(os.listdir(p))[:500]
+    except OSError:
+        return ""
+    for name in names:
+        full = os.path.join(p, name)
+        try:
+            if os.path.isdir(full):
+                if os.path.isfile(os.path.join(full, "saved_model.pb")) or os.path.isfile(
+                        os.path.join(full, "saved_model.pbtxt")):
+                    models.append(name)
+            elif os.path.isfile(full) and os.path.getsize(full) >= 16:
+                with open(full, "rb") as f:
+                    if _record_header_ok(f.read(16)):
+                        records.append(name)
+        except OSError:
+            continue
+    hints = []
+    if records:
+        hints.append(f"{len(records)} TFRecord file(s) ({', '.join(records[:3])}{', ...' if len(records) > 3 else ''}): "
+                     "name one (tfformats info/verify FILE)")
+    if models:
+        hints.append(f"SavedModel(s) in subfolder(s) {', '.join(models[:3])}{', ...' if len(models) > 3 else ''}: "
+                     f"name one ({os.path.join(given, models[-1])})")
+    return ("; it holds " + "; and ".join(hints)) if hints else ""
 
 
 def _detect_file(p: str, given: str) -> Target:
