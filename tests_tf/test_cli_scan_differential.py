@@ -29,7 +29,8 @@ FIXTURES = sorted(
     # graph, and the .json files are the generator's records (tests/test_cli_scan_h5.py covers those)
     [p for p in (DATA / "scan").iterdir() if p.suffix not in (".json", ".keras", ".h5")]
     + [p for p in (DATA / "saved_models").iterdir() if p.is_dir()]
-    + [p for p in (DATA / "graphs").rglob("*") if p.suffix in (".pb", ".pbtxt", ".meta")]
+    + [p for p in (DATA / "graphs").rglob("*") if p.suffix in (".pb", ".pbtxt", ".meta") and p.stem != "saved_model"]
+    + [p.parent for p in (DATA / "graphs").rglob("saved_model.pb")]  # SavedModels among the graph fixtures
 )
 
 
