@@ -145,3 +145,20 @@ def test_a_folder_of_readable_things_says_what_to_name(tmp_path, capsys):
     shutil.copytree(DATA / "saved_models" / "tf1_builder", export / "1796469649")
     code, _, err = run_cli(capsys, "verify", export)
     assert code == 3 and f"SavedModel(s) in subfolder(s) 1796469649: name one ({export / '1796469649'})" in err
+
+
+def test_a_tf1_hub_module_marker_names_its_saved_model(tmp_path, capsys):
+    # tensorflow_hub writes tfhub_module.pb (a ModuleDef, format 3: bytes 08 03) beside the module's
+    # SavedModel; named by itself it was "not a format tfformats knows"
+    import shutil
+
+    from cli_helpers import DATA, run_cli, run_cli_json
+
+    module = tmp_path / "module"
+    shutil.copytree(DATA / "saved_models" / "tf1_builder", module)
+    (module / "tfhub_module.pb").write_bytes(b"\x08\x03")
+    code, doc = run_cli_json(capsys, "info", module / "tfhub_module.pb")
+    assert code == 0 and doc["kind"] == "saved_model"
+    (tmp_path / "tfhub_module.pb").write_bytes(b"\x08\x03")
+    code, _, err = run_cli(capsys, "info", tmp_path / "tfhub_module.pb")
+    assert code == 3 and "TF1 Hub module marker" in err

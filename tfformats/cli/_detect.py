@@ -827,6 +827,14 @@ def _detect_file(p: str, given: str) -> Target:
     km = _keras_metadata(data)
     if km is not None:
         return Target("keras_metadata", p, given, {"message": km})
+    if os.path.basename(p) == "tfhub_module.pb":
+        # a TF1 Hub module's marker (a ModuleDef: field 1, the format version); the module is the
+        # SavedModel beside it
+        folder = os.path.dirname(os.path.abspath(p))
+        if any(os.path.isfile(os.path.join(folder, n)) for n in ("saved_model.pb", "saved_model.pbtxt")):
+            return _detect_dir(folder, given)
+        raise input_error(f"{given}: a TF1 Hub module marker (tfhub_module.pb) without the saved_model.pb the "
+                          "module keeps beside it")
     raise input_error(
         f"{given}: not a format tfformats knows (checked: checkpoint, TFRecord, event file, "
         "GraphDef, MetaGraphDef, SavedModel, Keras metadata, Keras .keras zip, HDF5)"
