@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import struct
 
@@ -563,6 +564,15 @@ def test_info_of_a_training_folder_mentions_its_event_files(tmp_path, capsys):
     assert code == 0 and doc["kind"] == "checkpoint" and doc["event_files"] == [ev.name]
     code, out, err = run_cli(capsys, "info", d)
     assert "also holds 1 event file(s)" in out
+    assert doc["event_dirs"] == [] and doc["saved_models"] == []
+    # an Estimator's model_dir (found by a compatibility hunt): eval/ logs, export/<timestamp>/ models
+    (d / "eval").mkdir()
+    shutil.copy(ev, d / "eval" / ev.name)
+    shutil.copytree(DATA / "saved_models" / "tf1_builder", d / "export" / "best" / "1796469649")
+    code, doc = run_cli_json(capsys, "info", d)
+    assert doc["event_dirs"] == ["eval"] and doc["saved_models"] == [os.path.join("export", "best", "1796469649")]
+    code, out, err = run_cli(capsys, "info", d)
+    assert f"tfformats info {d / 'eval'}" in out and f"tfformats info {d / 'export' / 'best' / '1796469649'}" in out
 
 
 def test_info_says_when_the_state_files_latest_checkpoint_is_gone(tmp_path, capsys):

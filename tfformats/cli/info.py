@@ -184,10 +184,54 @@ def _checkpoint(target, args):
 
         events = sorted(f for f in os.listdir(folder) if _is_event_file(f) and os.path.isfile(os.path.join(folder, f)))
         s["event_files"] = events
+        given = target.given.rstrip("/")
         if events:
             text += (f"\nthis folder also holds {len(events)} event file(s): "
-                     f"'tfformats info {os.path.join(target.given.rstrip('/'), events[0])}' describes one")
+                     f"'tfformats info {os.path.join(given, events[0])}' describes one")
+        # an Estimator's model_dir: eval/ logs, export/<timestamp>/ (or export/<exporter>/<timestamp>/) models
+        runs, models = _training_folder_parts(folder)
+        s["event_dirs"], s["saved_models"] = runs, models
+        if runs:
+            text += (f"\nevent files in subfolder(s): {', '.join(runs[:5])}{' ...' if len(runs) > 5 else ''}"
+                     f" ('tfformats info {os.path.join(given, runs[0])}')")
+        if models:
+            text += (f"\nSavedModel(s) in subfolder(s): {', '.join(models[:5])}{' ...' if len(models) > 5 else ''}"
+                     f" ('tfformats info {os.path.join(given, models[-1])}')")
     return s, text
+
+
+def _training_folder_parts(folder: str, limit: int = 200) -> tuple[list, list]:
+    """Subfolders (up to three levels down) of a training folder holding event files, and SavedModels."""
+    from ..events import _is_event_file
+
+    runs, models = [], []
+    todo = [("", 0)]
+    seen = 0
+    while todo and seen < limit:
+        rel, depth = todo.pop(0)
+        here = os.path.join(folder, rel) if rel else folder
+        try:
+            names = sorted(os.listdir(here))
+        except OSError:
+            continue
+        for name in names:
+            seen += 1
+            sub = os.path.join(here, name)
+            if not os.path.isdir(sub) or name == "variables":
+                continue
+            srel = os.path.join(rel, name) if rel else name
+            try:
+                inner = os.listdir(sub)
+            except OSError:
+                continue
+            if "saved_model.pb" in inner or "saved_model.pbtxt" in inner:
+                models.append(srel)
+                continue
+            if any(_is_event_file(f) for f in inner):
+                runs.append(srel)
+            if depth < 2:  # export/<exporter>/<timestamp>/
+                todo.append((srel, depth + 1))
+    return runs, models
 
 
 # -- graphs and SavedModels (summaries from tfformats.graph / tfformats.saved_model) -------
