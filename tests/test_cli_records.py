@@ -217,3 +217,21 @@ def test_ls_of_an_event_file_points_to_info(capsys):
     f = next((DATA / "events").rglob("*tfevents*"))
     code, out, err = run_cli(capsys, "ls", f)
     assert code == 3 and "an event file holds no named tensors (try 'tfformats info')" in err
+
+
+def test_verify_several_shards_into_one_report(tmp_path, capsys):
+    # found by a compatibility hunt: a TFDS dataset folder's shards could only be verified one by one
+    names = ["examples.none.tfrecord", "examples.gzip.tfrecord", "edge.zlib.tfrecord"]
+    paths = [REC / n for n in names]
+    want = sum(len(list(tfr.read(p))) for p in paths)
+    code, doc = run_cli_json(capsys, "verify", *paths)
+    assert code == 0 and doc["path"] == [str(p) for p in paths] and doc["kind"] == ["tfrecord"] * 3
+    assert doc["checked"]["files"] == 3 and doc["checked"]["records"] == want
+    bad = tmp_path / "cut.tfrecord"
+    bad.write_bytes((REC / "examples.none.tfrecord").read_bytes()[:-7])
+    code, doc = run_cli_json(capsys, "verify", paths[0], bad, paths[1])
+    assert code == 1 and [p["file"] for p in doc["problems"]] == [str(bad)]
+    code, out, err = run_cli(capsys, "verify", paths[0], tmp_path / "nope.tfrecord")
+    assert code == 3 and "nope.tfrecord" in err  # every path is found before anything is checked
+    code, doc = run_cli_json(capsys, "verify", paths[0])
+    assert doc["path"] == str(paths[0]) and doc["kind"] == "tfrecord"  # one path: as before

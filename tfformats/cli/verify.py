@@ -29,7 +29,8 @@ EXAMPLES = """\
 
 
 def add_arguments(p) -> None:
-    p.add_argument("path", help="checkpoint, SavedModel directory, graph, TFRecord, event file or log directory")
+    p.add_argument("path", nargs="+", help="checkpoint, SavedModel directory, graph, TFRecord, event file or log "
+                   "directory; several (the shards of a dataset: data/train.tfrecord-*) are checked into one report")
     p.add_argument("--max-problems", type=int_at_least(1), default=1000, metavar="N",
                    help="list at most N problems (default 1000; the exit status still counts every error)")
 
@@ -375,9 +376,34 @@ def verify_keras_weights(path: str, report: Report) -> None:
 def run(args) -> int:
     from ._detect import detect, localize
 
-    target = localize(detect(args.path))  # reads every byte: a remote checkpoint or SavedModel is fetched first
+    paths = args.path if isinstance(args.path, list) else [args.path]
+    # detect them all first: a path that names nothing is a usage problem, before any checking
+    targets = [detect(p) for p in paths]
     report = Report(args.max_problems)
     show = not args.no_progress
+    for target in targets:
+        target = localize(target)  # reads every byte: a remote checkpoint or SavedModel is fetched first
+        _verify_one(target, report, show)
+    ok = report.ok
+    if args.json:
+        one = len(targets) == 1
+        print_json(
+            document(
+                "verify",
+                path=targets[0].given if one else [t.given for t in targets],
+                kind=targets[0].kind if one else [t.kind for t in targets],
+                ok=ok,
+                checked=report.checked,
+                problems=report.problems,
+                truncated=report.truncated,
+            )
+        )
+    else:
+        _print_human(targets, report)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _verify_one(target, report: Report, show: bool) -> None:
     if target.kind in ("checkpoint", "checkpoint_v1"):
         verify_checkpoint(target.path, report, show_progress=show)
     elif target.kind == "saved_model":
@@ -399,32 +425,20 @@ def run(args) -> int:
         from ._common import input_error
 
         raise input_error(f"{target.given}: 'verify' does not handle {target.kind}")
-    ok = report.ok
-    if args.json:
-        print_json(
-            document(
-                "verify",
-                path=target.given,
-                kind=target.kind,
-                ok=ok,
-                checked=report.checked,
-                problems=report.problems,
-                truncated=report.truncated,
-            )
-        )
-    else:
-        _print_human(target, report)
-    return EXIT_OK if ok else EXIT_FAILED
 
 
-def _print_human(target, report: Report) -> None:
+def _print_human(targets, report: Report) -> None:
     from ._table import human_bytes, table
 
     checked = ", ".join(
         f"{human_bytes(v)} of tensor data" if k == "tensor_bytes" else f"{v:,} {k.replace('_', ' ')}"
         for k, v in report.checked.items()
     )
-    write(f"{target.describe()}: {target.given}")
+    for target in targets[:20]:
+        write(f"{target.describe()}: {target.given}")
+    if len(targets) > 20:
+        write(f"... and {len(targets) - 20} more")
+    target = targets[0]
     write(f"checked: {checked or 'nothing readable'}")
     if report.problems:
         rows = []
@@ -442,8 +456,10 @@ def _print_human(target, report: Report) -> None:
     if errors:
         write(f"FAILED: {errors} error(s), {warnings} warning(s)")
     else:
+        kinds = {t.kind for t in targets}
+        keras = all(k.startswith("keras") for k in kinds)
         what = ("every structural check passed, every value read, the archive's CRC-32 checked"
-                if target.kind == "keras_archive" else
-                "every structural check passed, every value read") if target.kind.startswith("keras") else \
+                if kinds == {"keras_archive"} else
+                "every structural check passed, every value read") if keras else \
             "every checksum and structural check passed"  # HDF5 keeps no checksums over data
         write(f"OK: {what}" + (f" ({warnings} warning(s))" if warnings else ""))
