@@ -21,9 +21,9 @@ import pytest
 from cli_helpers import SCAN, run_cli_json, run_json_subprocess
 
 H5 = json.loads((SCAN / "expected_h5.json").read_text())["fixtures"]
-DENSE = "h5_dense_attrs.h5"  # attributes in a fractal heap: not read by tfformats
+DENSE = "h5_dense_attrs.h5"  # root attributes in dense storage (a fractal heap indexed by a version 2 B-tree)
 MODELS = sorted(n for n, e in H5.items() if "model_config_sha256" in e)
-LAMBDA = sorted(n for n in MODELS if H5[n]["keras_lambda_layers"] and n != DENSE)
+LAMBDA = sorted(n for n in MODELS if H5[n]["keras_lambda_layers"])
 HUB = sorted(n for n in MODELS if H5[n].get("hub_handles"))
 CLEAN = sorted(n for n in MODELS if not H5[n]["keras_lambda_layers"] and n not in HUB)
 
@@ -47,9 +47,6 @@ def test_reader_matches_h5py(name):
     attrs = read_root_attributes(path)
     assert attrs.superblock_offset == e["userblock"]
     assert not attrs.truncated
-    if name == DENSE:
-        assert not attrs.attributes and any("dense storage" in u for u in attrs.unsupported)
-        return
     assert sorted(attrs.attributes) == e["attributes"] and not attrs.unsupported
     assert string_value(path, attrs, "keras_version") == e["keras_version"]
     if "model_config_sha256" in e:
@@ -94,17 +91,14 @@ def test_weights_file_is_data_only(capsys):
     assert doc["attributes"] == H5["tfk_weights.h5"]["attributes"]
 
 
-def test_dense_attributes_are_reported_not_passed(capsys):
-    """h5py/Keras read attributes in dense storage; tfformats does not, so the model is not audited:
-    a high finding, which fails the default gate."""
+def test_dense_attributes_are_read_and_audited(capsys):
+    """h5py/Keras read root attributes in dense storage (more than 8 attributes in a newer-format
+    header), and so does tfformats since the fractal heap reader: the Lambda is found (it was a
+    'not audited' finding before)."""
     assert H5[DENSE]["keras_lambda_layers"] == ["double"]
     code, doc = run_cli_json(capsys, "scan", SCAN / DENSE)
-    assert code == 1
-    [f] = doc["findings"]
-    assert f["severity"] == "high" and f["rule"] == "unparsable"
-    assert "dense storage" in f["why"] and "not audited" in f["why"]
-    code, doc = run_cli_json(capsys, "info", SCAN / DENSE)
-    assert code == 0 and doc["content"] == "unknown" and doc["unreadable"]
+    assert code == 1 and [f["rule"] for f in doc["findings"] if f["severity"] == "critical"] == ["keras-lambda"]
+    assert not [f for f in doc["findings"] if f["rule"] == "unparsable"]
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -112,8 +106,6 @@ def test_info(capsys, name):
     e = H5[name]
     code, doc = run_cli_json(capsys, "info", SCAN / name)
     assert code == 0 and doc["kind"] == "keras_h5" and doc["format"] == "HDF5"
-    if name == DENSE:
-        return
     assert doc["content"] == "model" and doc["unreadable"] == []
     assert doc["keras_version"] == e["keras_version"] and doc["backend"] == e["backend"]
     assert doc["model_class"] == e["model_class"]

@@ -136,3 +136,44 @@ def test_keras3_layer_names_prefix_the_variable_paths(tmp_path):
             value = np.asarray(v)
             (name,) = [n for n, d in datasets.items() if d.shape == value.shape and np.array_equal(d, value)]
             assert r.layer_of(name) == v.path.rpartition("/")[0], (name, v.path)
+
+
+@pytest.mark.parametrize("links", [9, 45, 46, 400, 1500])
+@pytest.mark.parametrize("how", ["non-ascii", "latest", "track_order", "long names"])
+def test_dense_link_storage_reads_like_h5py(tmp_path, links, how):
+    # groups whose links libhdf5 keeps in a fractal heap indexed by a version 2 B-tree: a leaf root
+    # (up to 45 links of 11-byte records in 512-byte nodes), then one and two levels of internal nodes
+    p = tmp_path / "dense.h5"
+    kw = {"libver": "latest"} if how == "latest" else {"track_order": True} if how == "track_order" else {}
+    with h5py.File(p, "w", **kw) as f:
+        g = f.create_group("model_weights")
+        for i in range(links):
+            name = f"layer_{i:05d}"
+            if how == "non-ascii" and i == 3:
+                name = "dénse ñ"
+            elif how == "long names":
+                name += "_" + "x" * 300
+            g.create_dataset(name, data=np.full((2,), i, np.float32) if i % 7 else np.arange(i % 5, dtype=np.int64))
+    want = _h5py_datasets(p)
+    with tfformats.load_keras_weights(p) as r:
+        assert sorted(r) == sorted(want)
+        for n, w in want.items():
+            np.testing.assert_array_equal(r[n], w)
+
+
+@pytest.mark.parametrize("count", [9, 60, 600])
+def test_dense_root_attributes_read_like_h5py(tmp_path, count):
+    # more than 8 attributes in a newer-format header: libhdf5 keeps them in a fractal heap
+    from tfformats._io.hdf5 import read_root_attributes, string_value
+
+    p = tmp_path / "attrs.h5"
+    with h5py.File(p, "w", libver="latest") as f:
+        for i in range(count):
+            f.attrs[f"note_{i}"] = f"value {i} " + "é" * (i % 5)
+        f.attrs["model_config"] = '{"class_name": "Sequential", "config": {"layers": []}}'
+    attrs = read_root_attributes(str(p))
+    with h5py.File(p, "r") as f:
+        want = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in f.attrs.items()}
+    assert sorted(attrs.attributes) == sorted(want) and not attrs.unsupported
+    for k, v in want.items():
+        assert string_value(str(p), attrs, k) == v

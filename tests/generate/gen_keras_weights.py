@@ -17,7 +17,9 @@ Writes into tests/data/keras_weights/:
 * ``k3_bf16.keras``, ``k3_bf16.weights.h5``, ``tfk_bf16.h5`` -- bfloat16 layers as Keras 3 and
   tf_keras write them (an opaque 2-byte HDF5 type), with the values Keras holds.
 * ``dense_links.h5`` -- ``libver="latest"`` with a group of 20 links, which libhdf5 keeps in dense
-  storage (a fractal heap): reported as unsupported.
+  storage (a fractal heap indexed by a version 2 B-tree).
+* ``k3jax_unicode_legacy.h5`` -- Keras 3 (JAX backend) legacy ``model.save`` of 9 layers, one with
+  a non-ASCII name: dense link storage with h5py's default settings.
 
 ``expected.json``: per file, every dataset h5py lists (its ``visititems`` names, the names
 Keras reads through h5py) with dtype and shape, and whether h5py reads it; ``expected.npz``:
@@ -93,6 +95,48 @@ def _bf16_files(rng):
     tmodel = k.Sequential([k.Input((3,)), k.layers.Dense(4, dtype="bfloat16", name="d1")])
     tmodel.save_weights(os.path.join(OUT, "tfk_bf16.h5"))  # legacy HDF5: no dtype attribute
     return {"k3_bf16.keras": view, "k3_bf16.weights.h5": view, "tfk_bf16.h5": _keras_view(tmodel, values=True)}
+
+
+def _unicode_files(rng):
+    """``k3jax_unicode_legacy.h5``: Keras 3 (JAX backend: TensorFlow's name scopes refuse non-ASCII
+    layer names) legacy ``model.save`` of 9 layers, one named with non-ASCII letters: libhdf5 then
+    keeps the weights group's links in dense storage (a fractal heap indexed by a version 2
+    B-tree) even with h5py's default settings.  Written by this script run in a Keras + JAX
+    environment (``$TFFORMATS_KERAS_JAX_PYTHON``, default /work/venvs/k3jax/bin/python: ``pip
+    install keras==3.8.0 "jax[cpu]==0.4.30" h5py``); without it the committed file is kept."""
+    import subprocess
+
+    name = "k3jax_unicode_legacy.h5"
+    python = os.environ.get("TFFORMATS_KERAS_JAX_PYTHON", "/work/venvs/k3jax/bin/python")
+    if not os.path.exists(python):
+        print(f"skipped {name}: no Keras + JAX interpreter at {python} (committed file kept)")
+        with open(os.path.join(OUT, "expected.json")) as f:
+            return {name: json.load(f)["files"][name]["keras"]}
+    subprocess.run([python, os.path.abspath(__file__), "--keras-jax"], check=True,
+                   env={**os.environ, "KERAS_BACKEND": "jax"})
+    view_path = os.path.join(OUT, name + ".keras_view.json")
+    with open(view_path) as f:
+        view = json.load(f)
+    os.remove(view_path)
+    return {name: view}
+
+
+def write_keras_jax():
+    """(run in the Keras + JAX environment) the file of :func:`_unicode_files` and Keras' view of it."""
+    import keras
+
+    assert keras.backend.backend() == "jax", keras.backend.backend()
+    keras.utils.set_random_seed(5)
+    layers = [keras.Input((3,))] + [keras.layers.Dense(3, name=f"dense_{i}") for i in range(8)]
+    model = keras.Sequential(layers + [keras.layers.Dense(2, name="dénse ñ")])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    model.fit(np.ones((4, 3), np.float32), np.ones((4, 2), np.float32), epochs=1, verbose=0)
+    name = "k3jax_unicode_legacy.h5"
+    model.save(os.path.join(OUT, name))
+    view = _keras_view(model, values=True)
+    view["keras_version"] = keras.__version__
+    with open(os.path.join(OUT, name + ".keras_view.json"), "w") as f:
+        json.dump(view, f)
 
 
 def _keras_view(model, values: bool = False):
@@ -217,6 +261,8 @@ def main(only=None):
         _dense_links()
     if not only or "bf16" in only:
         keras_views.update(_bf16_files(rng))
+    if not only or "unicode" in only:
+        keras_views.update(_unicode_files(rng))
     expected, arrays = {"h5py": h5py.__version__, "files": {}}, {}
     for name in sorted(os.listdir(OUT)):
         if name in ("expected.json", "expected.npz"):
@@ -245,4 +291,7 @@ def main(only=None):
 if __name__ == "__main__":
     import sys
 
-    main(sys.argv[1:])
+    if sys.argv[1:] == ["--keras-jax"]:
+        write_keras_jax()
+    else:
+        main(sys.argv[1:])

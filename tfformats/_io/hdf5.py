@@ -17,24 +17,28 @@ files written by h5py 3.x/libhdf5 with Keras 2.12, tf_keras 2.21, Keras 3.15):
 - the root group's object header, version 1 or 2 (``OHDR``), with its
   continuation blocks;
 - attribute messages (versions 1-3) stored in that header ("compact" storage,
-  what libhdf5 uses for a group with at most 8 small attributes, so for every
-  file Keras writes);
+  what libhdf5 uses for at most 8 small attributes) or in "dense" storage (a
+  fractal heap ``FRHP`` of attribute messages, indexed by a version 2 B-tree
+  ``BTHD``);
 - string values: fixed-length strings (what h5py 2.x stored for ``bytes``) and
   variable-length strings (h5py 3.x), read from the global heap (``GCOL``).
 
 For the weights (:class:`HDF5File`, used by :mod:`tfformats.keras`): groups
 indexed by a symbol table (a version-1 B-tree of ``SNOD`` nodes, names in a
-local heap ``HEAP``) or by link messages in the group's header; datasets with
+local heap ``HEAP``), by link messages in the group's header, or by link
+messages in dense storage (a fractal heap and its version 2 B-tree name index:
+more than 8 links in a newer-format group, which libhdf5 makes for
+``libver="latest"``, ``track_order`` or a non-ASCII link name); datasets with
 contiguous or compact storage of integers, floats (16/32/64-bit and a
 bfloat16-shaped custom float), h5py's int8 ``FALSE``/``TRUE`` enum (bool) and
 fixed-length strings.  Other datasets are listed with the reason they are not
 read (chunked or filtered storage, variable-length, compound and other types,
-shared datatypes); a group with links in dense storage raises.
+shared datatypes).
 
 What it reports as unsupported (:class:`~tfformats.errors.UnsupportedError`),
-never guesses at: attributes in "dense" storage (a fractal heap, used for more
-than 8 attributes or for large ones in files created with newer format
-versions), shared (committed) datatypes and messages, 16/32-byte addresses.
+never guesses at: fractal heaps with I/O filters, "huge" heap objects, indirect
+heap blocks below the root, shared (committed) datatypes and messages,
+16/32-byte addresses.
 
 Every read is bounded by the file's size and by the limits below; every
 damaged structure raises :class:`~tfformats.errors.DataLossError` naming the
@@ -312,20 +316,18 @@ def _root_attributes(hf: _File, addr: int, out: RootAttributes, names) -> None:
                     raise hf.err(f"two attributes named {attr.name!r} in the root group", at)
                 out.attributes[attr.name] = attr
         elif mtype == _ATTRIBUTE_INFO:
-            heap = _dense_heap(hf, body, at, "attribute info message", index_bytes=2)
-            if heap is not UNDEF:
-                out.unsupported.append(f"attributes in dense storage (a fractal heap at address {heap}; not read)")
-
-
-def _dense_heap(hf: _File, body: bytes, at: int, what: str, index_bytes: int):
-    """The fractal heap address of an attribute info or link info message (UNDEF: none, the
-    attributes or links are compact, in the header itself)."""
-    b = _Buf(hf, body, at, what)
-    b.skip(1)  # version
-    flags = b.u8()
-    if flags & 0x01:
-        b.skip(index_bytes)  # maximum creation index
-    return b.addr()
+            try:
+                dense = [_attribute(hf, data, where, out, names)
+                         for data, where in _dense_messages(hf, body, at, "attribute", "root group")]
+            except UnsupportedError as exc:
+                out.unsupported.append(f"attributes in dense storage: {exc.message}")
+                continue
+            for attr in dense:
+                if attr is None:
+                    continue
+                if attr.name in out.attributes:
+                    raise hf.err(f"two attributes named {attr.name!r} in the root group", at)
+                out.attributes[attr.name] = attr
 
 
 def _messages(hf: _File, addr, out: RootAttributes | None = None, what: str = "root group"):
@@ -773,10 +775,11 @@ class HDF5File:
                 if link is not None:
                     children.setdefault(*link)
             elif mtype == _LINK_INFO:
-                heap = _dense_heap(hf, body, at, "link info message", index_bytes=8)
-                if heap is not UNDEF:
-                    raise UnsupportedError(f"{what} keeps its links in dense storage (a fractal heap at address "
-                                           f"{heap}), which this reader does not read", path=self.path, offset=at)
+                # more than 8 links (or long or non-ASCII names) in a newer-format group: a fractal heap
+                for data, where in _dense_messages(hf, body, at, "link", what):
+                    link = _link(hf, data, where)
+                    if link is not None:
+                        children.setdefault(*link)
         for name in sorted(children):
             if not name or "/" in name or name in (".", ".."):
                 raise hf.err(f"{what} has a link named {name!r}", hf.base + addr)
@@ -821,6 +824,170 @@ class HDF5File:
                 if level == 0 and hf.read(child, 4, "symbol table node") != b"SNOD":
                     raise hf.err(f"no symbol table node (SNOD) at address {child}", hf.base + child)
                 pending.append(child)
+
+
+# -- dense storage: a fractal heap of link (or attribute) messages, indexed by a version 2 B-tree ----
+MAX_DENSE_RECORDS = 1 << 20  # links in one group's dense storage
+
+
+def _limit_enc_size(n: int) -> int:
+    """Bytes libhdf5 uses to store a count of at most ``n`` (its H5VM_limit_enc_size)."""
+    return (max(n, 1).bit_length() - 1) // 8 + 1
+
+
+def _btree2_records(hf: _File, addr: int, want_type: int, what: str) -> list:
+    """Every record (raw bytes) of the version 2 B-tree at ``addr``, whose type must be ``want_type``."""
+    h = _Buf(hf, hf.read(addr, 16 + hf.so + 2 + hf.sl, f"{what} B-tree header"), hf.base + addr, f"{what} B-tree header")
+    if h.take(4) != b"BTHD":
+        raise hf.err(f"{what}: no version 2 B-tree header (BTHD) at address {addr}", hf.base + addr)
+    version, btype = h.u8(), h.u8()
+    if version != 0 or btype != want_type:
+        raise hf.err(f"{what}: a version {version} B-tree of record type {btype} (expected 0 and {want_type})",
+                     hf.base + addr)
+    node_size, rec_size, depth = h.u32(), h.u16(), h.u16()
+    h.skip(2)  # split and merge percents
+    root, root_nrec, total = h.addr(), h.u16(), h.length()
+    if rec_size == 0 or node_size < 16 or node_size > (1 << 24) or depth > 16 or total > MAX_DENSE_RECORDS:
+        raise hf.err(f"{what}: implausible B-tree (node size {node_size}, record size {rec_size}, depth {depth}, "
+                     f"{total} records)", hf.base + addr)
+    # how libhdf5 sizes the child pointers of internal nodes (H5B2__hdr_init)
+    max_nrec = [(node_size - 10) // rec_size]
+    cum_max = [max_nrec[0]]
+    cum_size = [0]
+    nrec_size = _limit_enc_size(max_nrec[0])
+    for d in range(1, depth + 1):
+        ptr = hf.so + nrec_size + (cum_size[d - 1] if d > 1 else 0)
+        max_nrec.append((node_size - 10 - ptr) // (rec_size + ptr))
+        cum_max.append((max_nrec[d] + 1) * cum_max[d - 1] + max_nrec[d])
+        cum_size.append(_limit_enc_size(cum_max[d]))
+    out: list = []
+    if root is UNDEF or total == 0:
+        return out
+    pending = [(root, root_nrec, depth)]
+    seen: set = set()
+    while pending:
+        node, nrec, d = pending.pop()
+        if node in seen:
+            raise hf.err(f"{what}: B-tree node at address {node} is reached twice (a loop)", hf.base + node)
+        seen.add(node)
+        if len(seen) > MAX_BTREE_NODES or nrec > max_nrec[d]:
+            raise hf.err(f"{what}: B-tree node at address {node} is past the reader's limits", hf.base + node)
+        sig = b"BTLF" if d == 0 else b"BTIN"
+        b = _Buf(hf, hf.read(node, node_size, f"{what} B-tree node"), hf.base + node, f"{what} B-tree node")
+        if b.take(4) != sig or b.u8() != 0 or b.u8() != btype:
+            raise hf.err(f"{what}: no {sig.decode()} B-tree node at address {node}", hf.base + node)
+        for _ in range(nrec):
+            out.append(b.take(rec_size))
+        if d:
+            for _ in range(nrec + 1):
+                child = b.addr()
+                child_nrec = b.uint(nrec_size)
+                if d > 1:
+                    b.skip(cum_size[d - 1])
+                if child is UNDEF:
+                    raise hf.err(f"{what}: B-tree node with an undefined child", hf.base + node)
+                pending.append((child, child_nrec, d - 1))
+        if len(out) > total:
+            break
+    if len(out) != total:
+        raise hf.err(f"{what}: the B-tree holds {len(out)} records, its header says {total}", hf.base + addr)
+    return out
+
+
+class _FractalHeap:
+    """The managed objects of a fractal heap (FRHP), found by heap ID; its blocks are mapped once."""
+
+    def __init__(self, hf: _File, addr: int, what: str) -> None:
+        self.hf, self.what = hf, what
+        n = 4 + 1 + 2 + 2 + 1 + 4 + 12 * hf.sl + 3 * hf.so + 2 + 2 * hf.sl + 2 + 2 + 2
+        h = _Buf(hf, hf.read(addr, n, f"{what} fractal heap header"), hf.base + addr, f"{what} fractal heap header")
+        if h.take(4) != b"FRHP" or h.u8() != 0:
+            raise hf.err(f"{what}: no fractal heap header (FRHP, version 0) at address {addr}", hf.base + addr)
+        self.id_len = h.u16()
+        filters_len = h.u16()
+        flags = h.u8()
+        self.max_managed = h.u32()
+        h.skip(hf.sl + hf.so + hf.sl + hf.so + 8 * hf.sl)  # huge objects, free space, counters
+        width = h.u16()
+        start, max_direct = h.length(), h.length()
+        max_heap_bits = h.u16()
+        h.skip(2)  # starting rows of the root indirect block
+        root = h.addr()
+        rows = h.u16()
+        if filters_len:
+            raise UnsupportedError(f"{what}: a fractal heap with I/O filters, which this reader does not read",
+                                   path=hf.path, offset=hf.base + addr)
+        if not (1 <= width <= 4096) or start < 16 or start & (start - 1) or max_direct < start \
+                or max_direct & (max_direct - 1) or not (8 <= max_heap_bits <= 64) or rows > 64:
+            raise hf.err(f"{what}: implausible fractal heap (width {width}, block sizes {start}..{max_direct}, "
+                         f"{max_heap_bits}-bit offsets, {rows} rows)", hf.base + addr)
+        self.checksummed = bool(flags & 0x02)
+        self.off_size = (max_heap_bits + 7) // 8
+        self.len_size = min((max_direct.bit_length() - 1 + 7) // 8, _limit_enc_size(self.max_managed))
+        self.blocks: list = []  # (heap offset, size, address) of every direct block
+        if root is UNDEF:
+            return
+        if rows == 0:
+            self.blocks.append((0, start, root))
+            return
+        direct_rows = (max_direct.bit_length() - 1) - (start.bit_length() - 1) + 2
+        if rows > direct_rows:
+            raise UnsupportedError(f"{what}: a fractal heap with indirect blocks below its root, which this reader "
+                                   "does not read", path=hf.path, offset=hf.base + addr)
+        entries = rows * width
+        ib = _Buf(hf, hf.read(root, 5 + hf.so + self.off_size + entries * hf.so, f"{what} fractal heap indirect block"),
+                  hf.base + root, f"{what} fractal heap indirect block")
+        if ib.take(4) != b"FHIB" or ib.u8() != 0:
+            raise hf.err(f"{what}: no fractal heap indirect block (FHIB) at address {root}", hf.base + root)
+        ib.skip(hf.so + self.off_size)
+        offset = 0
+        for r in range(rows):
+            size = start if r < 2 else start << (r - 1)
+            for _ in range(width):
+                a = ib.addr()
+                if a is not UNDEF:
+                    self.blocks.append((offset, size, a))
+                offset += size
+
+    def object(self, heap_id: bytes) -> tuple[bytes, int]:
+        """``(bytes, absolute offset)`` of the object a heap ID names."""
+        hf, what = self.hf, self.what
+        if len(heap_id) < 1 + self.off_size + self.len_size or heap_id[0] & 0xC0:
+            raise hf.err(f"{what}: a heap ID of {len(heap_id)} bytes or of an unknown version", None)
+        kind = (heap_id[0] >> 4) & 0x03
+        if kind != 0:
+            raise UnsupportedError(f"{what}: a {'huge' if kind == 1 else 'tiny'} fractal heap object, which this "
+                                   "reader does not read", path=hf.path)
+        off = int.from_bytes(heap_id[1 : 1 + self.off_size], "little")
+        n = int.from_bytes(heap_id[1 + self.off_size : 1 + self.off_size + self.len_size], "little")
+        for start, size, addr in self.blocks:
+            if start <= off and off + n <= start + size:
+                head = 5 + hf.so + self.off_size + (4 if self.checksummed else 0)
+                if off - start < head:
+                    break
+                return hf.read(addr + off - start, n, f"{what} fractal heap object"), hf.base + addr + off - start
+        raise hf.err(f"{what}: heap object at offset {off} ({n} bytes) is in no block of the heap", None)
+
+
+def _dense_messages(hf: _File, body: bytes, at: int, kind: str, what: str):
+    """``(message bytes, absolute offset)`` of each link (``kind="link"``) or attribute
+    (``kind="attribute"``) message a link/attribute info message (``body``) keeps in dense storage:
+    a fractal heap, indexed by a version 2 B-tree of names.  Nothing when they are compact."""
+    b = _Buf(hf, body, at, f"{kind} info message")
+    b.skip(1)
+    if b.u8() & 0x01:
+        b.skip(8 if kind == "link" else 2)  # maximum creation index
+    heap, index = b.addr(), b.addr()
+    if heap is UNDEF:
+        return
+    if index is UNDEF:
+        raise hf.err(f"{what}: {kind}s in a fractal heap without their name index", at)
+    fh = _FractalHeap(hf, heap, what)
+    # name index records: links (type 5) a 4-byte hash, then the heap ID; attributes (type 8) an
+    # 8-byte heap ID, then flags, creation order and hash
+    rtype, ids = (5, slice(4, 4 + fh.id_len)) if kind == "link" else (8, slice(0, 8))
+    for rec in _btree2_records(hf, index, rtype, f"{what} {kind} name index"):
+        yield fh.object(rec[ids])
 
 
 def _natural(name: str) -> list:

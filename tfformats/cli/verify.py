@@ -343,10 +343,8 @@ def verify_keras_weights(path: str, report: Report) -> None:
                            file=path))
     try:
         reader = load_keras_weights(path)
-    except UnsupportedError as exc:
-        report.add(_from_exc(exc, file=path, severity="warning"))
-        return
     except (TFFormatsError, OSError) as exc:
+        # an unreadable structure (UnsupportedError included) leaves every weight unchecked: not OK
         report.add(_from_exc(exc, file=path))
         return
     with reader:
@@ -458,8 +456,9 @@ def _print_human(targets, report: Report) -> None:
     else:
         kinds = {t.kind for t in targets}
         keras = all(k.startswith("keras") for k in kinds)
-        what = ("every structural check passed, every value read, the archive's CRC-32 checked"
+        values = "every value read" if not warnings else "every value read but those the warnings name"
+        what = (f"every structural check passed, {values}, the archive's CRC-32 checked"
                 if kinds == {"keras_archive"} else
-                "every structural check passed, every value read") if keras else \
+                f"every structural check passed, {values}") if keras else \
             "every checksum and structural check passed"  # HDF5 keeps no checksums over data
         write(f"OK: {what}" + (f" ({warnings} warning(s))" if warnings else ""))
