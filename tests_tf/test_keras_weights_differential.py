@@ -177,3 +177,25 @@ def test_dense_root_attributes_read_like_h5py(tmp_path, count):
     assert sorted(attrs.attributes) == sorted(want) and not attrs.unsupported
     for k, v in want.items():
         assert string_value(str(p), attrs, k) == v
+
+
+def test_weights_file_whose_layer_names_are_split(tmp_path, capsys):
+    # found by a compatibility hunt: Keras 2 / tf_keras split the 'layer_names' attribute into
+    # 'layer_names0', 'layer_names1'... past 64 KiB; info called such a weights file "other"
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    import tf_keras as k
+
+    from tfformats.cli import main
+
+    layers = [k.Input((2,))] + [k.layers.Dense(2, name=f"l{i:03d}_" + "n" * 240) for i in range(300)]
+    model = k.Sequential(layers)
+    p = str(tmp_path / "w.h5")
+    model.save_weights(p)
+    with h5py.File(p, "r") as f:
+        assert "layer_names0" in f.attrs and "layer_names" not in f.attrs
+    _check(p, model.get_weights())
+    capsys.readouterr()
+    assert main(["info", p, "--json"]) == 0
+    import json
+
+    assert json.loads(capsys.readouterr().out)["content"] == "weights"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 
 from ._common import document, print_json, write
@@ -467,8 +468,11 @@ def _keras_h5(target, args):
     # Keras 1/2 weights files name their layers in a root attribute; Keras 3's have none, but
     # keep every variable under layers/<name>/vars/ (and optimizer/vars/)
     keras3 = bool(seen.names) and all(n.startswith(("layers/", "optimizer/", "vars/")) for n in seen.names)
+    # Keras 2 / tf_keras name the layers in 'layer_names', split into 'layer_names0', 'layer_names1'...
+    # when the list is too big for one attribute (64 KiB)
+    layer_names = any(re.fullmatch(r"layer_names\d*", a) for a in attrs.attributes)
     content = "model" if "model_config" in attrs.attributes else "folder" if folder and isinstance(config, dict) \
-        else "weights" if "layer_names" in attrs.attributes or keras3 else "unknown" if attrs.unsupported else "other"
+        else "weights" if layer_names or keras3 else "unknown" if attrs.unsupported else "other"
     s = {
         "format": "HDF5",
         "superblock_version": attrs.superblock_version,
