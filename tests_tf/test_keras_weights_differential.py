@@ -105,15 +105,11 @@ def test_keras3_files(tmp_path):
         assert any(v.shape == w.shape and np.array_equal(v, w) for v in layer_vars)
 
 
-def test_keras3_layer_names_prefix_the_variable_paths(tmp_path):
-    # Keras 3.6+ keeps each layer's given name in its 'vars' group; layer_of() joins them as Keras
-    # joins the variable's path: for every weight, matched to its dataset by value, the two agree
-    keras = pytest.importorskip("keras")
-    if tuple(int(x) for x in keras.__version__.split(".")[:2]) < (3, 6):
-        pytest.skip(f"Keras {keras.__version__} records no layer names")
-    keras.utils.set_random_seed(3)
-    inner = keras.Sequential([keras.layers.Dense(5, name="in_a"), keras.layers.Dense(5, name="in_b")], name="inner")
-    shared = keras.layers.Dense(5, name="shared")
+def _keras3_models(keras):
+    """Models of every kind Keras 3 builds variables under a different name scope for."""
+    D = keras.layers.Dense
+    inner = keras.Sequential([D(5, name="in_a"), D(5, name="in_b")], name="inner")
+    shared = D(5, name="shared")
     inp = keras.Input((6, 4))
     x = keras.layers.Conv1D(4, 2, padding="same", name="conv")(inp)
     x = keras.layers.BatchNormalization(name="bn")(x)
@@ -124,18 +120,53 @@ def test_keras3_layer_names_prefix_the_variable_paths(tmp_path):
     x = keras.layers.Flatten()(x)
     x = inner(x)
     x = shared(shared(x))
-    model = keras.Model(inp, keras.layers.Dense(2, name="head")(x), name="outer")
-    for v in model.weights:  # every weight distinct, so a value names its dataset
-        v.assign(np.random.default_rng(abs(hash(v.path)) % 2**32).standard_normal(v.shape).astype(v.dtype))
-    p = str(tmp_path / "m.keras")
-    model.save(p)
-    with tfformats.load_keras_weights(p) as r:
-        datasets = {n: r[n] for n in r if n.startswith("layers/")}
-        assert len(datasets) == len(model.weights)
-        for v in model.weights:
-            value = np.asarray(v)
-            (name,) = [n for n, d in datasets.items() if d.shape == value.shape and np.array_equal(d, value)]
-            assert r.layer_of(name) == v.path.rpartition("/")[0], (name, v.path)
+    yield "functional", keras.Model(inp, keras.layers.Dense(2, name="head")(x), name="outer")
+    yield "sequential", keras.Sequential([keras.Input((2,)), D(3, name="d1")], name="seq")
+
+    class Sub(keras.Model):
+        def __init__(self):
+            super().__init__(name="sub")
+            self.blk = D(3, name="blk_0")
+            self.inner = keras.Sequential([D(2, name="id")], name="iseq")
+
+        def call(self, x):
+            return self.inner(self.blk(x))
+
+    m = Sub()
+    m(np.ones((1, 2), np.float32))
+    yield "subclassed", m
+    e_in = keras.Input((2,))
+    enc = keras.Model(e_in, D(3, name="e1")(e_in), name="enc")
+    yield "sequential around functional", keras.Sequential([keras.Input((2,)), enc, D(1, name="o2")], name="oseq")
+    nested = keras.Sequential([D(2, name="is1")], name="iseq2")
+    yield "sequential in sequential", keras.Sequential([keras.Input((2,)), nested, D(1, name="o1")], name="oseq2")
+    f_in = keras.Input((2,))
+    enc2 = keras.Model(f_in, D(3, name="e2")(f_in), name="enc2")
+    outer_in = keras.Input((2,))
+    yield "functional in functional", keras.Model(outer_in, D(1, name="h")(enc2(outer_in)), name="outer2")
+
+
+def test_keras3_layer_names_prefix_the_variable_paths(tmp_path):
+    # Keras 3.6+ keeps each layer's given name in its 'vars' group; layer_of() joins them as Keras
+    # names the variable's path (models: Sequential and subclassed lead with their name, Functional
+    # ones do not): for every weight, matched to its dataset by value, the two agree
+    keras = pytest.importorskip("keras")
+    if tuple(int(x) for x in keras.__version__.split(".")[:2]) < (3, 6):
+        pytest.skip(f"Keras {keras.__version__} records no layer names")
+    keras.utils.set_random_seed(3)
+    for kind, model in _keras3_models(keras):
+        for v in model.weights:  # every weight distinct, so a value names its dataset
+            v.assign(np.random.default_rng(abs(hash(v.path)) % 2**32).standard_normal(v.shape).astype(v.dtype))
+        for fname, save in (("m.keras", model.save), ("w.weights.h5", model.save_weights)):
+            p = str(tmp_path / fname)
+            save(p)
+            with tfformats.load_keras_weights(p) as r:
+                datasets = {n: r[n] for n in r if not n.startswith("optimizer")}
+                assert len(datasets) == len(model.weights), kind
+                for v in model.weights:
+                    value = np.asarray(v)
+                    (name,) = [n for n, d in datasets.items() if d.shape == value.shape and np.array_equal(d, value)]
+                    assert r.layer_of(name) == v.path.rpartition("/")[0], (kind, fname, name, v.path)
 
 
 @pytest.mark.parametrize("links", [9, 45, 46, 400, 1500])

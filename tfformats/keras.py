@@ -205,13 +205,18 @@ class KerasWeights(Mapping):
         return out
 
     def layer_of(self, name: str) -> str | None:
-        """The Keras name path of the layer holding weight ``name``, from :meth:`layer_names`.
+        """The Keras name path of the layer holding weight ``name``, from :meth:`layer_names`:
+        what Keras 3 prefixes the variable's ``path`` with.
 
-        The names of the layers it is nested in are joined by ``/`` (not the
-        model's own name), which is how Keras 3 prefixes the variable's ``path``:
-        ``layers/multi_head_attention/query_dense/vars/0`` gives ``"mha/query"``
-        (Keras: ``mha/query/kernel``).  ``None`` when the file records no name for
-        the layer right above the weight.
+        The names of the layers it is nested in are joined by ``/``, and of the
+        models it is in, as Keras names variables when it builds them: a
+        Sequential or subclassed model puts its name in front
+        (``seq/dense_1/kernel``), a Functional model does not, nor does anything
+        around it (its layers were built before it was nested).  So
+        ``layers/multi_head_attention/query_dense/vars/0`` of a Functional model
+        gives ``"mha/query"`` (Keras: ``mha/query/kernel``).  A Functional model is
+        recognized by the InputLayer among its layers.  ``None`` when the file
+        records no name for the layer right above the weight.
         """
         name = self._name(name)
         if name not in self._datasets:
@@ -223,9 +228,17 @@ class KerasWeights(Mapping):
         if not owner or owner not in names:
             return None
         parts, path = [], owner
-        while path:
+        outside = owner == "optimizer" or owner.startswith("optimizer/")  # not built inside the model
+        while True:
+            if not path and outside:
+                break
             if path in names:
+                functional = any(k.startswith((path + "/" if path else "") + "layers/input_layer") for k in names)
+                if functional and path != owner:
+                    break  # a Functional model: its layers' paths start below it
                 parts.append(names[path])
+            if not path:
+                break
             path = path.rpartition("/")[0]
         return "/".join(reversed(parts))
 
