@@ -485,3 +485,24 @@ def test_keras_legacy_h5_with_a_non_ascii_layer_name():
         assert any("dénse ñ" in n for n in r) and not r.unreadable()
         got = sorted(r[n].reshape(-1).tolist() for n in r if n.startswith("model_weights/"))
     assert got == sorted(keras["weight_values"])
+
+
+def test_damaged_dense_link_storage_is_a_located_error(tmp_path):
+    from tfformats.errors import TFFormatsError
+
+    src = (KW / "dense_links.h5").read_bytes()
+    for sig in (b"BTHD", b"BTLF", b"FRHP"):
+        assert sig in src
+        at = src.index(sig)
+        for damage in (b"XXXX", None):
+            data = bytearray(src)
+            if damage is None:  # the structure's version/type bytes
+                data[at + 4] ^= 0x7F
+            else:
+                data[at : at + 4] = damage
+            p = tmp_path / "d.h5"
+            p.write_bytes(bytes(data))
+            with pytest.raises(TFFormatsError) as e:
+                with tfformats.load_keras_weights(p) as r:
+                    [r[n] for n in r]
+            assert str(p) in str(e.value) and e.value.offset is not None, (sig, damage)

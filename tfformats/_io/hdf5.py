@@ -872,6 +872,9 @@ def _btree2_records(hf: _File, addr: int, want_type: int, what: str) -> list:
         seen.add(node)
         if len(seen) > MAX_BTREE_NODES or nrec > max_nrec[d]:
             raise hf.err(f"{what}: B-tree node at address {node} is past the reader's limits", hf.base + node)
+        if len(seen) * node_size > STRUCTURE_READS * max(hf.size - hf.base, 0) + (8 << 20):
+            raise hf.err(f"{what}: B-tree nodes read {STRUCTURE_READS}x over the file's size (nodes shared?)",
+                         hf.base + node)
         sig = b"BTLF" if d == 0 else b"BTIN"
         b = _Buf(hf, hf.read(node, node_size, f"{what} B-tree node"), hf.base + node, f"{what} B-tree node")
         if b.take(4) != sig or b.u8() != 0 or b.u8() != btype:
@@ -924,11 +927,13 @@ class _FractalHeap:
         self.checksummed = bool(flags & 0x02)
         self.off_size = (max_heap_bits + 7) // 8
         self.len_size = min((max_direct.bit_length() - 1 + 7) // 8, _limit_enc_size(self.max_managed))
-        self.blocks: list = []  # (heap offset, size, address) of every direct block
+        self.blocks: list = []  # (heap offset, size, address) of every direct block, by offset
+        self._starts: list = []
         if root is UNDEF:
             return
         if rows == 0:
             self.blocks.append((0, start, root))
+            self._starts.append(0)
             return
         direct_rows = (max_direct.bit_length() - 1) - (start.bit_length() - 1) + 2
         if rows > direct_rows:
@@ -947,6 +952,7 @@ class _FractalHeap:
                 a = ib.addr()
                 if a is not UNDEF:
                     self.blocks.append((offset, size, a))
+                    self._starts.append(offset)
                 offset += size
 
     def object(self, heap_id: bytes) -> tuple[bytes, int]:
@@ -960,11 +966,13 @@ class _FractalHeap:
                                    "reader does not read", path=hf.path)
         off = int.from_bytes(heap_id[1 : 1 + self.off_size], "little")
         n = int.from_bytes(heap_id[1 + self.off_size : 1 + self.off_size + self.len_size], "little")
-        for start, size, addr in self.blocks:
-            if start <= off and off + n <= start + size:
-                head = 5 + hf.so + self.off_size + (4 if self.checksummed else 0)
-                if off - start < head:
-                    break
+        import bisect
+
+        i = bisect.bisect_right(self._starts, off) - 1  # blocks are in heap-offset order
+        if i >= 0:
+            start, size, addr = self.blocks[i]
+            head = 5 + hf.so + self.off_size + (4 if self.checksummed else 0)
+            if off + n <= start + size and off - start >= head:
                 return hf.read(addr + off - start, n, f"{what} fractal heap object"), hf.base + addr + off - start
         raise hf.err(f"{what}: heap object at offset {off} ({n} bytes) is in no block of the heap", None)
 
