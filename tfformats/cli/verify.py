@@ -375,7 +375,7 @@ def run(args) -> int:
     from ._detect import detect, localize
 
     paths = args.path if isinstance(args.path, list) else [args.path]
-    # detect them all first: a path that names nothing is a usage problem, before any checking
+    # detect them all first: a path that names nothing readable stops the command (exit 3) before any check
     targets = [detect(p) for p in paths]
     report = Report(args.max_problems)
     show = not args.no_progress
