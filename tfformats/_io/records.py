@@ -634,6 +634,26 @@ def _snappy_chunks(raw: Iterator[bytes], name, size: Optional[int], state: _Stre
 # The record parser.
 
 
+def _new_length(cache: dict, view, pos: int, length: int, hcrc: int, verify: bool, max_len: int) -> Optional[str]:
+    """A record length not in ``cache`` yet: its header CRC checked (the stored CRC is a
+    function of the length, so once per length is enough) and the length bounded.
+
+    Returns ``"header"`` (bad length CRC) or ``"too-long"``, else records the
+    length in ``cache`` and returns ``None``.  The parsers call it only on a
+    cache miss, keeping the check of a known length inline.
+    """
+    if verify:
+        c = _crc32c(view[pos : pos + 8])
+        if ((((c >> 15) | (c << 17)) & _M32) + _DELTA) & _M32 != hcrc:
+            return "header"
+    if length > max_len:
+        return "too-long"
+    if len(cache) >= _HEADER_CACHE_LIMIT:
+        cache.clear()
+    cache[length] = hcrc
+    return None
+
+
 @dataclass(frozen=True)
 class BadRecord:
     """A damaged stretch of a TFRecord stream that a reader skipped.
@@ -838,16 +858,8 @@ class RecordIterator:
                 if len(window) < HEADER_SIZE:
                     break
             length, hcrc = unpack_qi(window, off)
-            if cache.get(length) != hcrc:
-                if verify:
-                    c = crc(view[off : off + 8])
-                    if ((((c >> 15) | (c << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF != hcrc:
-                        break
-                if length > max_len:
-                    break
-                if len(cache) >= _HEADER_CACHE_LIMIT:
-                    cache.clear()
-                cache[length] = hcrc
+            if cache.get(length) != hcrc and _new_length(cache, view, off, length, hcrc, verify, max_len):
+                break
             nxt = pos + 16 + length
             if nxt > size:
                 break
@@ -947,16 +959,8 @@ class RecordIterator:
                 if pos + HEADER_SIZE > size:
                     break
                 length, hcrc = unpack_qi(mapped, pos)
-                if cache.get(length) != hcrc:
-                    if verify:
-                        c = crc(view[pos : pos + 8])
-                        if ((((c >> 15) | (c << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF != hcrc:
-                            break
-                    if length > max_len:
-                        break
-                    if len(cache) >= _HEADER_CACHE_LIMIT:
-                        cache.clear()
-                    cache[length] = hcrc
+                if cache.get(length) != hcrc and _new_length(cache, view, pos, length, hcrc, verify, max_len):
+                    break
                 dend = pos + 12 + length
                 if dend + 4 > size:
                     break
@@ -1020,18 +1024,9 @@ class RecordIterator:
                     break
                 length, hcrc = unpack_qi(view, pos)
                 if cache.get(length) != hcrc:
-                    # a length not seen yet: check its CRC once (the stored CRC is a function of it)
-                    if verify:
-                        c = crc(view[pos : pos + 8])
-                        if ((((c >> 15) | (c << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF != hcrc:
-                            problem = "header"
-                            break
-                    if length > max_len:
-                        problem = "too-long"
+                    problem = _new_length(cache, view, pos, length, hcrc, verify, max_len)
+                    if problem is not None:
                         break
-                    if len(cache) >= _HEADER_CACHE_LIMIT:
-                        cache.clear()
-                    cache[length] = hcrc
                 dend = pos + 12 + length
                 if dend + 4 > n:
                     need = length + 16
