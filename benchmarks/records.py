@@ -162,51 +162,6 @@ def fn():
             n += k
 bench(fn)
 """),
-    "tfformats.records.read": ("py", r"""
-import tfformats.records as tfr
-def fn():
-    n = 0
-    for r in tfr.read(path):
-        n += 1
-    return n
-bench(fn)
-"""),
-    "tfformats.records.read(copy=False)": ("py", r"""
-import tfformats.records as tfr
-def fn():
-    n = 0
-    for r in tfr.read(path, copy=False):
-        n += 1
-    return n
-bench(fn)
-"""),
-    "tfformats.records.read(mmap=True)": ("py", r"""
-import tfformats.records as tfr
-def fn():
-    n = 0
-    for r in tfr.read(path, mmap=True):
-        n += 1
-    return n
-bench(fn)
-"""),
-    "tfformats.records.read(mmap=True, copy=False)": ("py", r"""
-import tfformats.records as tfr
-def fn():
-    n = 0
-    for r in tfr.read(path, mmap=True, copy=False):
-        n += 1
-    return n
-bench(fn)
-"""),
-    "tfformats.records.read(verify=False)": ("py", r"""
-import tfformats.records as tfr
-def fn():
-    n = 0
-    for r in tfr.read(path, verify=False):
-        n += 1
-    return n
-bench(fn)
-"""),
     "tf.data.TFRecordDataset (per record)": ("tf", r"""
 import tensorflow as tf
 def fn():
@@ -321,6 +276,20 @@ def fn():
 bench(fn)
 """),
 }
+
+# tfformats.records.read with each set of options: one template
+READ_CASE = r"""
+import tfformats.records as tfr
+def fn():
+    n = 0
+    for r in tfr.read(path{args}):
+        n += 1
+    return n
+bench(fn)
+"""
+for _args in ("", "copy=False", "mmap=True", "mmap=True, copy=False", "verify=False"):
+    CASES[f"tfformats.records.read({_args})" if _args else "tfformats.records.read"] = (
+        "py", READ_CASE.format(args=", " + _args if _args else ""))
 
 SLOW = {"tbparse SummaryReader(...).tensors", "TensorBoard EventAccumulator (per run, all tensors kept)",
         "tf.data.TFRecordDataset (per record)", "tfrecord package example_loader (read + decode)"}
