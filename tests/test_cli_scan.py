@@ -195,12 +195,7 @@ def test_unknown_op_and_tampered_saver(tmp_path, capsys):
 
     meta = pb.MetaGraphDef.FromString((SCAN / "tf1_model.meta").read_bytes())
     save = next(n for n in meta.graph_def.node if n.name == "save/SaveV2")
-    c = meta.graph_def.node.add()
-    c.name, c.op = "evil_path", "Const"
-    c.attr["dtype"].type = 7
-    c.attr["value"].tensor.dtype = 7
-    c.attr["value"].tensor.string_val.append(b"/etc/cron.d/x")
-    save.input[0] = "evil_path"
+    save.input[0] = _string_const(meta.graph_def, "evil_path", b"/etc/cron.d/x")
     p2 = tmp_path / "m.meta"
     p2.write_bytes(meta.SerializeToString())
     code, doc = run_cli_json(capsys, "scan", p2)
@@ -448,6 +443,16 @@ def test_method_reached_only_through_the_object_graph(capsys):
     assert method["severity"] == "high"
 
 
+def _string_const(graph_def, name: str, value: bytes) -> str:
+    """Add a scalar string Const node to ``graph_def``; returns its name (to wire as an input)."""
+    c = graph_def.node.add()
+    c.name, c.op = name, "Const"
+    c.attr["dtype"].type = 7  # DT_STRING
+    c.attr["value"].tensor.dtype = 7
+    c.attr["value"].tensor.string_val.append(value)
+    return name
+
+
 def _graph_bytes() -> bytes:
     from google.protobuf import text_format
 
@@ -598,12 +603,8 @@ def test_warm_start_restores_and_scoped_savers(tmp_path, capsys):
     sev = {f["location"]["node"]: (f["severity"], f["rule"]) for f in doc["findings"] if f["op"] in SAVER}
     assert sev["hub/module/save/SaveV2"] == ("low", "saver") and code == 0
     save = next(n for n in meta.graph_def.node if n.name == "hub/module/save/SaveV2")
-    c = meta.graph_def.node.add()
-    c.name, c.op = "evil_path", "Const"
-    c.attr["dtype"].type = 7
-    c.attr["value"].tensor.dtype = 7
-    c.attr["value"].tensor.string_val.append(b"/etc/cron.d/x")
-    save.input[0] = "evil_path"  # in the scope, but writing to a constant path: not the saver's
+    # in the scope, but writing to a constant path: not the saver's
+    save.input[0] = _string_const(meta.graph_def, "evil_path", b"/etc/cron.d/x")
     p.write_bytes(meta.SerializeToString())
     code, doc = scan(capsys, p)
     [f] = [f for f in doc["findings"] if f["op"] == "SaveV2"]

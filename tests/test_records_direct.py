@@ -44,6 +44,32 @@ def outcome(it):
     return got, err, bad, trunc
 
 
+def damaged(data: bytes, edits, cut) -> bytes:
+    """``data`` with bytes overwritten (``(position, value)`` pairs, positions wrapped) and cut."""
+    data = bytearray(data)
+    for pos, val in edits:
+        if data:
+            data[pos % len(data)] = val
+    if cut is not None:
+        data = data[: cut % (len(data) + 1)]
+    return bytes(data)
+
+
+# read() options, drawn at random: every path must give the general parser's outcome under each
+READ_OPTIONS = st.fixed_dictionaries(
+    {},
+    optional={
+        "verify": st.booleans(),
+        "copy": st.booleans(),
+        "errors": st.sampled_from(["raise", "skip"]),
+        "tolerate_truncation": st.booleans(),
+        "max_record_size": st.sampled_from([600, BIG, 4 * BIG]),
+        "end": st.integers(0, 1 << 18),
+        "chunk_size": st.sampled_from([4096, 65536]),
+    },
+)
+
+
 def records(rnd: int, sizes) -> list:
     return [bytes([(rnd + i) % 251]) * s if s % 2 else os.urandom(s) for i, s in enumerate(sizes)]
 
@@ -54,26 +80,10 @@ def records(rnd: int, sizes) -> list:
     st.sampled_from([BIG, BIG + 5, 2 * BIG]),
     st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=3),
     st.one_of(st.none(), st.integers(0, 1 << 20)),
-    st.fixed_dictionaries(
-        {},
-        optional={
-            "verify": st.booleans(),
-            "copy": st.booleans(),
-            "errors": st.sampled_from(["raise", "skip"]),
-            "tolerate_truncation": st.booleans(),
-            "max_record_size": st.sampled_from([600, BIG, 4 * BIG]),
-            "end": st.integers(0, 1 << 18),
-            "chunk_size": st.sampled_from([4096, 65536]),
-        },
-    ),
+    READ_OPTIONS,
 )
 def test_direct_reading_equals_the_general_parser(tmp_path, rest, first, edits, cut, opts):
-    data = bytearray(frames(records(len(rest), [first] + rest)))
-    for pos, val in edits:
-        data[pos % len(data)] = val
-    if cut is not None:
-        data = data[: cut % (len(data) + 1)]
-    data = bytes(data)
+    data = damaged(frames(records(len(rest), [first] + rest)), edits, cut)
     path = tmp_path / "big.tfrecord"
     path.write_bytes(data)
     direct = tfr.read(path, compression="NONE", **opts)

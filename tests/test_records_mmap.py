@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import tfformats.records as tfr
 from tfformats.errors import DataLossError
 
-from test_records_direct import BIG, frames, outcome, records
+from test_records_direct import BIG, READ_OPTIONS, damaged, frames, outcome, records
 
 SIZES = [0, 1, 5, 700, 4095, BIG - 1, BIG + 3]
 
@@ -34,27 +34,10 @@ def open_fds() -> int:
     st.lists(st.sampled_from(SIZES), min_size=0, max_size=6),
     st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=3),
     st.one_of(st.none(), st.integers(0, 1 << 20)),
-    st.fixed_dictionaries(
-        {},
-        optional={
-            "verify": st.booleans(),
-            "copy": st.booleans(),
-            "errors": st.sampled_from(["raise", "skip"]),
-            "tolerate_truncation": st.booleans(),
-            "max_record_size": st.sampled_from([600, BIG, 4 * BIG]),
-            "end": st.integers(0, 1 << 17),
-            "chunk_size": st.sampled_from([4096, 65536]),
-        },
-    ),
+    READ_OPTIONS,
 )
 def test_mapped_reading_equals_the_general_parser(tmp_path, sizes, edits, cut, opts):
-    data = bytearray(frames(records(len(sizes), sizes)))
-    for pos, val in edits:
-        if data:
-            data[pos % len(data)] = val
-    if cut is not None:
-        data = data[: cut % (len(data) + 1)]
-    data = bytes(data)
+    data = damaged(frames(records(len(sizes), sizes)), edits, cut)
     path = tmp_path / "any.tfrecord"
     path.write_bytes(data)
     mapped = tfr.read(path, compression="NONE", mmap=True, **opts)
