@@ -699,14 +699,13 @@ class SavedModel:
         return out
 
     def _tf1_variables(self) -> list[SavedVariable]:
-        from .graph.freeze import restored_by_saver, variable_checkpoint_keys
+        from .graph.freeze import _checkpoint_keys
         from .graph.nodes import attr_dtype, attr_shape
 
         reader = self.checkpoint
-        keys = variable_checkpoint_keys(self.meta_graph, checkpoint_keys=reader if reader is not None else None)
+        keys, restored = _checkpoint_keys(self.meta_graph, self.graph_def, reader)
         cd = self.meta_graph.collection_def.get("trainable_variables")
         trainable = self._collection_variables("trainable_variables")
-        restored = restored_by_saver(self.meta_graph)
         local = self._collection_variables("local_variables") if restored is None else None
         out = []
         for n in self.graph_def.node:

@@ -257,17 +257,6 @@ def _saver_keys(graph_def, restore_op: str | None = None) -> dict[str, tuple[str
     return out
 
 
-def restored_by_saver(meta) -> set | None:
-    """Names of the variable nodes a MetaGraphDef's Saver restores (its ``saver_def``'s
-    restore op), or ``None`` when it has no Saver (or its restore op is not in the graph)."""
-    if meta is None or not meta.HasField("saver_def"):
-        return None
-    restore_op = meta.saver_def.restore_op_name
-    if not restore_op or node_name(restore_op) not in {n.name for n in meta.graph_def.node}:
-        return None
-    return set(_saver_keys(meta.graph_def, restore_op))
-
-
 def _decimal(text: str) -> int | None:
     """``int(text)`` for a plain decimal of at most 18 digits, else None (never raises)."""
     return int(text) if text.isdecimal() and len(text) <= 18 else None
@@ -343,7 +332,15 @@ def variable_checkpoint_keys(graph, checkpoint_keys=None) -> dict[str, tuple[str
     it fall back to a VarHandleOp's ``shared_name``.
     """
     meta, graph_def = _split(graph)
+    return _checkpoint_keys(meta, graph_def, checkpoint_keys)[0]
+
+
+def _checkpoint_keys(meta, graph_def, checkpoint_keys=None) -> tuple[dict, set | None]:
+    """:func:`variable_checkpoint_keys`, and the names of the variables the Saver that the
+    MetaGraphDef's ``saver_def`` names restores (``None`` when it names none in the graph)."""
     restore_op = meta.saver_def.restore_op_name if meta is not None and meta.HasField("saver_def") else None
+    if restore_op and node_name(restore_op) not in {n.name for n in graph_def.node}:
+        restore_op = None
     from_saver = _saver_keys(graph_def, restore_op)
     from_coll = _collection_keys(meta)
     out = {}
@@ -360,7 +357,7 @@ def variable_checkpoint_keys(graph, checkpoint_keys=None) -> dict[str, tuple[str
             if checkpoint_keys is not None and key not in checkpoint_keys and shared and shared in checkpoint_keys:
                 key = shared
             out[n.name] = (key, "")
-    return out
+    return out, (set(from_saver) if restore_op else None)
 
 
 def _parse_slice_spec(spec: str, name: str):
