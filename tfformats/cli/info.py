@@ -304,33 +304,38 @@ def _events(target, args):
     return events_info(target, show_progress=not args.no_progress)
 
 
-def _keras_archive(target, args):
+def _keras_json(problems: list, name: str, **where):
+    """A Keras 3 save's ``config.json``/``metadata.json`` parsed (``where``: ``archive=`` an open
+    ZipFile or ``folder=``), or None; why it was not read goes to ``problems`` (Keras ignores a bad
+    metadata.json, not a bad config; info describes what it can either way)."""
     import json
+
+    from ._common import keras_json_member
+
+    data, why = keras_json_member(name, **where)
+    if why is not None:
+        problems.append(f"{why}: not read")
+    if data is None:
+        return None
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        problems.append(f"{name} is not valid JSON ({type(exc).__name__})")
+        return None
+
+
+def _keras_archive(target, args):
     import zipfile
 
     from .._io.source import ZIP_REFUSALS
-    from ._common import keras_json_member
     from ._table import human_bytes, key_values
 
     problems: list = []
-
-    def small_json(z, name: str):
-        data, why = keras_json_member(name, archive=z)
-        if why is not None:
-            problems.append(f"{why}: not read")
-        if data is None:
-            return {}
-        try:
-            return json.loads(data)
-        except (ValueError, RecursionError) as exc:  # Keras ignores a bad metadata.json, not a bad config
-            problems.append(f"{name} is not valid JSON ({type(exc).__name__})")
-            return {}
-
     try:
         with zipfile.ZipFile(target.path) as z:
             members = [{"name": i.filename, "bytes": i.file_size} for i in z.infolist()]
-            config = small_json(z, "config.json")
-            meta = small_json(z, "metadata.json")
+            config = _keras_json(problems, "config.json", archive=z)
+            meta = _keras_json(problems, "metadata.json", archive=z)
     except ZIP_REFUSALS as exc:  # zipfile's refusals are not all BadZipFile
         from ._common import input_error
 
@@ -442,22 +447,11 @@ def _keras_h5(target, args):
             unreadable.append(f"attribute model_config is not valid JSON ({type(exc).__name__})")
     folder = target.details.get("directory")
     if config is None and folder:  # an unzipped Keras 3 save: the archive's members in a folder
-        from ._common import keras_json_member
-
         for member in ("config.json", "metadata.json"):
             try:
-                data, why = keras_json_member(member, folder=folder)
+                doc = _keras_json(unreadable, member, folder=folder)
             except OSError as exc:
                 unreadable.append(f"{member} cannot be read ({exc.strerror or exc})")
-                continue
-            if why is not None:
-                unreadable.append(f"{why}: not read")
-            if data is None:
-                continue
-            try:
-                doc = json.loads(data)
-            except (ValueError, RecursionError) as exc:
-                unreadable.append(f"{member} is not valid JSON ({type(exc).__name__})")
                 continue
             if member == "config.json" and isinstance(doc, dict):
                 config = doc

@@ -318,14 +318,16 @@ def verify_keras_config(target, report: Report) -> None:
             report.add(problem(f"{name} is not valid JSON ({type(exc).__name__}: {exc}); {what}", file=target.path,
                                entry=name, severity="error" if name == "config.json" else "warning"))
 
-    for name in ("config.json", "metadata.json"):
-        if target.kind == "keras_archive":
-            try:
-                with zipfile.ZipFile(target.path) as z:
+    members = ("config.json", "metadata.json")
+    if target.kind == "keras_archive":
+        try:
+            with zipfile.ZipFile(target.path) as z:
+                for name in members:
                     check(name, archive=z)
-            except (OSError, *ZIP_REFUSALS):
-                return  # the weights check reports a damaged archive
-        elif target.kind == "keras_h5" and target.details.get("directory"):
+        except (OSError, *ZIP_REFUSALS):
+            return  # the weights check reports a damaged archive
+    elif target.kind == "keras_h5" and target.details.get("directory"):
+        for name in members:
             check(name, folder=target.details["directory"])
 
 
@@ -436,7 +438,6 @@ def _print_human(targets, report: Report) -> None:
         write(f"{target.describe()}: {target.given}")
     if len(targets) > 20:
         write(f"... and {len(targets) - 20} more")
-    target = targets[0]
     write(f"checked: {checked or 'nothing readable'}")
     if report.problems:
         rows = []
