@@ -54,7 +54,7 @@ class KerasWeights(Mapping):
         self._datasets: dict = {}  # name -> Dataset
         self._part_of: dict = {}  # name -> index in _parts
         self._extra_files: list = []  # shard files opened beside an index
-        self._layer_names: dict | None = None  # layer_names(), kept by layer_of()
+        self._layer_index: tuple | None = None  # layer_of(): (layer_names(), paths of Functional models)
         try:
             head = f.read(64)
             if head[:4] == b"PK\x03\x04":
@@ -221,9 +221,15 @@ class KerasWeights(Mapping):
         name = self._name(name)
         if name not in self._datasets:
             raise UnknownTensorError(f"no dataset named {name!r}", path=self.path)
-        names = self._layer_names
-        if names is None:
-            names = self._layer_names = self.layer_names()
+        if self._layer_index is None:
+            names = self.layer_names()
+            functional = set()  # the models with an InputLayer among their layers: <model>/layers/input_layer*
+            for key in names:
+                head, _, last = key.rpartition("/")
+                if last.startswith("input_layer") and (head == "layers" or head.endswith("/layers")):
+                    functional.add(head[: -len("layers")].rstrip("/"))
+            self._layer_index = (names, functional)
+        names, functional = self._layer_index
         owner, _, _ = name.rpartition("/vars/")
         if not owner or owner not in names:
             return None
@@ -233,8 +239,7 @@ class KerasWeights(Mapping):
             if not path and outside:
                 break
             if path in names:
-                functional = any(k.startswith((path + "/" if path else "") + "layers/input_layer") for k in names)
-                if functional and path != owner:
+                if path in functional and path != owner:
                     break  # a Functional model: its layers' paths start below it
                 parts.append(names[path])
             if not path:

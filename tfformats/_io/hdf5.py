@@ -47,6 +47,7 @@ file and offset.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from dataclasses import dataclass, field
@@ -966,8 +967,6 @@ class _FractalHeap:
                                    "reader does not read", path=hf.path)
         off = int.from_bytes(heap_id[1 : 1 + self.off_size], "little")
         n = int.from_bytes(heap_id[1 + self.off_size : 1 + self.off_size + self.len_size], "little")
-        import bisect
-
         i = bisect.bisect_right(self._starts, off) - 1  # blocks are in heap-offset order
         if i >= 0:
             start, size, addr = self.blocks[i]
