@@ -230,3 +230,15 @@ def test_weights_file_whose_layer_names_are_split(tmp_path, capsys):
     import json
 
     assert json.loads(capsys.readouterr().out)["content"] == "weights"
+
+
+def test_only_groups_named_vars_give_layer_names(tmp_path):
+    p = tmp_path / "n.h5"
+    with h5py.File(p, "w") as f:
+        for group in ("layers/dense/vars", "layers/myvars"):
+            g = f.create_group(group)
+            g.attrs["name"] = "given"
+            g.create_dataset("0", data=np.ones(2, np.float32))
+    with tfformats.load_keras_weights(p) as r:
+        assert r.layer_names() == {"layers/dense": "given"}
+        assert r.layer_of("layers/dense/vars/0") == "given" and r.layer_of("layers/myvars/0") is None

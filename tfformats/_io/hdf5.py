@@ -761,7 +761,7 @@ class HDF5File:
             return
         children: dict = {}
         for mtype, mflags, body, at in messages:
-            if mtype == _ATTRIBUTE and prefix.endswith("vars/"):
+            if mtype == _ATTRIBUTE and (prefix == "vars/" or prefix.endswith("/vars/")):
                 # Keras 3 (3.6 on) names the layer whose variables a 'vars' group holds
                 label = _string_attribute(hf, body, at, "name", 1024)
                 if label is not None:
